@@ -1,0 +1,71 @@
+# Two commands on a fresh machine: `make run` (the whole pipeline on embedded services) and `make test`.
+# Every target builds .venv from the pinned lock first; nothing relies on packages installed by hand.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SMARTHOME_HOME ?= $(CURDIR)/var
+export SMARTHOME_HOME
+export DAGSTER_HOME ?= $(SMARTHOME_HOME)/dagster
+
+CSV ?=
+PORT ?= 8080
+PYTEST_ARGS ?=
+
+.PHONY: venv run test test-browser dev api lambda-zip bench lint format clean browser-deps
+
+venv: $(STAMP)
+
+$(STAMP): requirements/lock.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11+ is required"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+## Run the whole pipeline on the embedded defaults (CSV=path/to/HomeC.csv [more.csv] to use real files).
+run: venv
+	$(BIN)/smarthome run $(foreach f,$(CSV),--csv $(f))
+
+## The whole test suite, browser tests included.
+test: venv browser-deps
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-browser: venv browser-deps
+	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
+
+## Headless Chromium from Debian for the browser tests (installed once, as root, like CI).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+
+## The Dagster UI (webserver + daemon) on the embedded services.
+dev: venv
+	$(BIN)/smarthome dev
+
+## The API locally: API Gateway events into the real Lambda handler.
+api: venv
+	$(BIN)/smarthome api --port $(PORT)
+
+lambda-zip: venv
+	$(BIN)/python -m lambda_api.packaging --out build/lambda_api.zip
+
+bench: venv
+	$(BIN)/python -m bench.load_benchmark
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	-$(BIN)/smarthome db down 2>/dev/null
+	rm -rf $(VENV) build var test-artifacts .pytest_cache
