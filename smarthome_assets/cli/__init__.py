@@ -1,0 +1,1 @@
+"""The `smarthome` console script: one module per subcommand, each with `add_parser` and `run`."""

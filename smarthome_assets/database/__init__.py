@@ -1,0 +1,1 @@
+"""The operational PostgreSQL database (RDS): versioned migrations, the loader and its SQL."""

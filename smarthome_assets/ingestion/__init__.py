@@ -1,0 +1,1 @@
+"""Ingestion: HomeC files -> object store (raw, staged by day) -> clean days -> PostgreSQL (RDS)."""

@@ -1,0 +1,89 @@
+"""Clean a range of staged days into the clean zone (the work behind `clean_weather`, `clean_devices`).
+
+Each (day, home) is cleaned on its own, so a single day gives exactly the same result as a range that
+contains it, and memory stays at one day whatever the range or the number of homes.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import date
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from smarthome_assets.cleaning.quality import QualityStats
+from smarthome_assets.cleaning.rules import CleaningReport, clean_devices, clean_weather
+from smarthome_assets.homec import contract
+from smarthome_assets.ingestion import layout
+from smarthome_assets.ingestion.landing import Manifest
+from smarthome_assets.resources.object_store import ObjectStore
+
+CLEANERS: dict[str, tuple[Callable[[pa.Table, int], tuple[pa.Table, CleaningReport]], list[str]]] = {
+    "weather": (clean_weather, ["source_line", "time_raw", "timeframe",
+                                *(c.name for c in contract.WEATHER_COLUMNS)]),
+    "energy": (clean_devices, ["source_line", "time_raw", "timeframe",
+                               *(c.name for c in contract.POWER_COLUMNS)]),
+}
+
+
+@dataclass
+class CleanResult:
+    table: str
+    report: CleaningReport = field(default_factory=CleaningReport)
+    quality: QualityStats = field(default_factory=QualityStats)
+    rows_per_day: dict[str, int] = field(default_factory=dict)
+    staged_rows: int = 0
+    homes: set[int] = field(default_factory=set)
+
+
+def read_parquet(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
+    """Read a Parquet object; straight from disk for a local store, through memory otherwise."""
+    path = store.local_path(key)
+    source = path if path is not None else io.BytesIO(store.get_bytes(key))
+    return pq.read_table(source, columns=columns)
+
+
+def write_parquet(store: ObjectStore, key: str, table: pa.Table) -> None:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="lz4", write_statistics=False)
+    store.put_bytes(key, sink.getvalue())
+
+
+def staged_homes_by_day(manifests: list[Manifest], days: list[date]) -> dict[str, list[int]]:
+    """Which homes have staged rows on each day, from the landing manifests (no listing needed)."""
+    wanted = {str(d) for d in days}
+    by_day: dict[str, list[int]] = {str(d): [] for d in days}
+    for manifest in manifests:
+        for day in wanted.intersection(manifest.rows_per_day):
+            by_day[day].append(manifest.house_id)
+    return {d: sorted(h) for d, h in by_day.items()}
+
+
+def clean_range(
+    store: ObjectStore, table: str, days: list[date], manifests: list[Manifest], progress=None
+) -> CleanResult:
+    cleaner, columns = CLEANERS[table]
+    result = CleanResult(table=table)
+    homes_by_day = staged_homes_by_day(manifests, days)
+    known_homes = {m.house_id for m in manifests}
+    for number, (day, homes) in enumerate(homes_by_day.items(), start=1):
+        for house_id in homes:
+            staged = read_parquet(store, layout.staged_day_key(day, house_id), columns)
+            clean, report = cleaner(staged, house_id)
+            write_parquet(store, layout.clean_day_key(table, day, house_id), clean)
+            store.put_bytes(layout.clean_report_key(table, day, house_id),
+                            json.dumps({k: asdict(v) for k, v in report.replacements.items()}).encode())
+            result.report.merge(report)
+            result.quality.observe(day, house_id, clean)
+            result.staged_rows += staged.num_rows
+            result.rows_per_day[day] = result.rows_per_day.get(day, 0) + clean.num_rows
+            result.homes.add(house_id)
+        for house_id in known_homes.difference(homes):  # a day that left its source file
+            store.delete(layout.clean_day_key(table, day, house_id))
+        if progress and (number % 30 == 0 or number == len(homes_by_day)):
+            progress(f"clean {table}: {number}/{len(homes_by_day)} days")
+    return result

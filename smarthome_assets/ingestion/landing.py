@@ -1,0 +1,111 @@
+"""Land a HomeC file in the raw zone and stage it by day (the work behind the `raw_csv` asset).
+
+A file whose checksum matches its manifest is skipped: nothing is re-read or re-written. Otherwise the
+file is copied byte for byte into `raw/source/`, read once in bounded memory (homec.reader), and each
+day is written as a Parquet object so that a day's downstream work reads only that day. The manifest
+is written last: it is the commit marker, so an interrupted landing is simply redone next time.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from smarthome_assets.homec.reader import ReadReport, TimeAxis, read_days
+from smarthome_assets.ingestion import layout
+from smarthome_assets.ingestion.registry import Home
+from smarthome_assets.resources.object_store import ObjectNotFound, ObjectStore, sha256_of_file
+
+MANIFEST_VERSION = 1
+
+
+@dataclass
+class Manifest:
+    """What landing one file produced; `data_lines == staged_rows + quarantined_rows` always."""
+
+    file: str
+    house_id: int
+    sha256: str
+    size_bytes: int
+    data_lines: int
+    staged_rows: int
+    quarantined_rows: int
+    quarantine_reasons: dict[str, int]
+    rows_per_day: dict[str, int]
+    quarantine_key: str | None
+    version: int = MANIFEST_VERSION
+    skipped: bool = field(default=False, compare=False)
+
+    @classmethod
+    def load(cls, store: ObjectStore, file_name: str) -> Manifest | None:
+        try:
+            data = json.loads(store.get_bytes(layout.manifest_key(file_name)))
+        except ObjectNotFound:
+            return None
+        data.pop("skipped", None)
+        return cls(**data) if data.get("version") == MANIFEST_VERSION else None
+
+    def save(self, store: ObjectStore) -> None:
+        data = asdict(self)
+        data.pop("skipped")
+        store.put_bytes(layout.manifest_key(self.file), json.dumps(data, indent=2).encode())
+
+
+def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=None) -> Manifest:
+    """Land and stage one file, or skip it when unchanged. Raises SourceFormatError on unusable files."""
+    sha256 = sha256_of_file(path)
+    previous = Manifest.load(store, home.source_file)
+    if previous and previous.sha256 == sha256 and previous.house_id == home.house_id:
+        previous.skipped = True
+        return previous
+    days, report = read_days(path, home.source_file, axis)
+    written: set[str] = set()
+    for number, (day, table) in enumerate(days, start=1):
+        store.put_bytes(layout.staged_day_key(day, home.house_id), _parquet_bytes(table))
+        written.add(str(day))
+        if log and number % 60 == 0:
+            log(f"{home.source_file}: staged {number} days (up to {day})")
+    _remove_stale_days(store, previous, written, home.house_id)
+    store.put_file(layout.source_key(home.source_file), path)
+    quarantine_key = _write_quarantine(store, report, sha256)
+    manifest = Manifest(
+        file=home.source_file, house_id=home.house_id, sha256=sha256, size_bytes=path.stat().st_size,
+        data_lines=report.data_lines, staged_rows=report.staged_rows,
+        quarantined_rows=len(report.quarantined), quarantine_reasons=report.quarantine_counts(),
+        rows_per_day=dict(sorted(report.rows_per_day.items())), quarantine_key=quarantine_key,
+    )
+    manifest.save(store)
+    return manifest
+
+
+def _parquet_bytes(table: pa.Table) -> bytes:
+    sink = io.BytesIO()
+    pq.write_table(table, sink, compression="lz4", use_dictionary=True, write_statistics=False)
+    return sink.getvalue()
+
+
+def _remove_stale_days(store: ObjectStore, previous: Manifest | None, written: set[str], house_id: int) -> None:
+    """Days the previous version of the file had and this one has not: their staged rows must go."""
+    if previous is None:
+        return
+    for day in set(previous.rows_per_day) - written:
+        store.delete(layout.staged_day_key(day, house_id))
+
+
+def _write_quarantine(store: ObjectStore, report: ReadReport, sha256: str) -> str | None:
+    if not report.quarantined:
+        return None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["file", "line", "reason", "column", "row_text"])
+    for q in sorted(report.quarantined, key=lambda q: q.line):
+        writer.writerow([report.file, q.line, q.reason, q.column or "", q.text])
+    key = layout.quarantine_key(report.file, sha256)
+    store.put_bytes(key, buffer.getvalue().encode())
+    return key

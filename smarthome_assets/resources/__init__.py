@@ -1,0 +1,45 @@
+"""Resources, chosen per environment from one dict (`SMARTHOME_ENV`: local by default, or aws).
+
+local: a directory as the object store and the embedded PostgreSQL server (operational database and
+warehouse); aws: S3 by bucket and region, RDS by URL with SSL, Redshift. Secrets come from `dg.EnvVar`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+from dagster_aws.s3 import S3Resource
+
+from smarthome_assets.resources.object_store import LocalObjectStore, S3ObjectStore
+from smarthome_assets.resources.postgres import EmbeddedPostgres, PostgresUrl
+from smarthome_assets.resources.sources import HomeCSources
+from smarthome_assets.settings import Settings, load_settings
+
+
+def local_resources(settings: Settings) -> dict[str, Any]:
+    return {
+        "object_store": LocalObjectStore(root=str(settings.object_store_root)),
+        "postgres": EmbeddedPostgres(pgdata=str(settings.pgdata), database="smarthome"),
+        "sources": HomeCSources(paths=list(settings.source_files), default_dir=str(settings.generated_data_dir)),
+    }
+
+
+def aws_resources(settings: Settings) -> dict[str, Any]:
+    return {
+        "object_store": S3ObjectStore(
+            bucket=dg.EnvVar("SMARTHOME_S3_BUCKET"),
+            prefix="smarthome",
+            s3=S3Resource(region_name=dg.EnvVar("AWS_REGION")),
+        ),
+        "postgres": PostgresUrl(database_url=dg.EnvVar("SMARTHOME_DATABASE_URL")),
+        "sources": HomeCSources(paths=list(settings.source_files), default_dir=str(settings.generated_data_dir)),
+    }
+
+
+RESOURCES_BY_ENV = {"local": local_resources, "aws": aws_resources}
+
+
+def resources_for_env(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or load_settings()
+    return RESOURCES_BY_ENV[settings.env](settings)

@@ -1,0 +1,1 @@
+"""Local stand-ins for AWS services: the embedded PostgreSQL server (for RDS and, locally, Redshift)."""

@@ -1,0 +1,74 @@
+"""The one module that reads the process environment.
+
+Everything configurable is either a Dagster resource field (secrets through `dg.EnvVar`, resolved by
+Dagster at run time and never logged) or one of the few process-wide settings below. Nothing else in
+the project calls `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from smarthome_assets.homec import contract
+
+ENVIRONMENTS = ("local", "aws")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Process-wide settings; see the README's configuration table."""
+
+    env: str
+    home: Path
+    source_files: tuple[str, ...]
+    #: The instant the first row (`time == contract.TIME_ORIGIN`) stands for.
+    timeframe_origin: datetime = contract.TIMEFRAME_ORIGIN
+    #: The daily partitions: [first_day, last_day], UTC. By default the real file's days.
+    first_day: date = date(2016, 1, 1)
+    last_day: date = date(2016, 12, 16)
+
+    @property
+    def object_store_root(self) -> Path:
+        return self.home / "object_store"
+
+    @property
+    def pgdata(self) -> Path:
+        return self.home / "postgres"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home / "dagster"
+
+    @property
+    def generated_data_dir(self) -> Path:
+        return self.home / "data"
+
+
+def project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def load_settings() -> Settings:
+    """Read SMARTHOME_ENV, SMARTHOME_HOME and SMARTHOME_SOURCE_FILES (comma-separated paths or s3:// URIs)."""
+    env = os.environ.get("SMARTHOME_ENV", "local").strip() or "local"
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"SMARTHOME_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    home = Path(os.environ.get("SMARTHOME_HOME") or project_root() / "var").expanduser().resolve()
+    sources = tuple(s.strip() for s in os.environ.get("SMARTHOME_SOURCE_FILES", "").split(",") if s.strip())
+    defaults = Settings(env=env, home=home, source_files=sources)
+    first_day = _date_setting("SMARTHOME_FIRST_DAY", defaults.first_day)
+    last_day = _date_setting("SMARTHOME_LAST_DAY", defaults.last_day)
+    if last_day < first_day:
+        raise ValueError(f"SMARTHOME_LAST_DAY ({last_day}) is before SMARTHOME_FIRST_DAY ({first_day})")
+    return Settings(env=env, home=home, source_files=sources, first_day=first_day, last_day=last_day)
+
+
+def _date_setting(name: str, default: date) -> date:
+    value = os.environ.get(name, "").strip()
+    try:
+        return date.fromisoformat(value) if value else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a date like 2016-01-01, not {value!r}") from exc

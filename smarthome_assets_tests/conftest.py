@@ -1,0 +1,47 @@
+"""Shared fixtures: a real embedded PostgreSQL server per test session, fresh databases per test module.
+
+Nothing here is mocked: the server is the same PostgreSQL binary `make run` uses, in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import psycopg2
+import pytest
+
+from smarthome_assets.services import embedded_postgres
+
+REPO = Path(__file__).resolve().parent.parent
+EXCERPT = REPO.parent / "shared" / "data" / "HomeC_excerpt.csv"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL server for the session; yields its admin URL; stopped at the end."""
+    pgdata = tmp_path_factory.mktemp("pg") / "data"
+    url = embedded_postgres.server_url(pgdata)
+    yield url, pgdata
+    embedded_postgres.stop_server(pgdata)
+
+
+@pytest.fixture
+def fresh_database(pg_server):
+    """A new empty database on the session server; returns (url, name). Dropped afterwards."""
+    admin_url, pgdata = pg_server
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    url = embedded_postgres.server_url(pgdata, name)
+    yield url, name
+    conn = psycopg2.connect(admin_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+
+
+@pytest.fixture
+def excerpt_path() -> Path:
+    if not EXCERPT.exists():
+        pytest.skip("the real HomeC excerpt (../shared/data/HomeC_excerpt.csv) is not present")
+    return EXCERPT
