@@ -29,6 +29,11 @@ class Settings:
     #: The daily partitions: [first_day, last_day], UTC. By default the real file's days.
     first_day: date = date(2016, 1, 1)
     last_day: date = date(2016, 12, 16)
+    #: aws: the key prefix inside the bucket, and an S3-compatible endpoint (unset means AWS itself).
+    s3_prefix: str = "smarthome"
+    s3_endpoint_url: str | None = None
+    #: aws: libpq sslmode for RDS (`require` by default; `verify-full` with a CA bundle is stricter).
+    database_sslmode: str = "require"
 
     @property
     def object_store_root(self) -> Path:
@@ -63,7 +68,12 @@ def load_settings() -> Settings:
     last_day = _date_setting("SMARTHOME_LAST_DAY", defaults.last_day)
     if last_day < first_day:
         raise ValueError(f"SMARTHOME_LAST_DAY ({last_day}) is before SMARTHOME_FIRST_DAY ({first_day})")
-    return Settings(env=env, home=home, source_files=sources, first_day=first_day, last_day=last_day)
+    return Settings(
+        env=env, home=home, source_files=sources, first_day=first_day, last_day=last_day,
+        s3_prefix=os.environ.get("SMARTHOME_S3_PREFIX", defaults.s3_prefix).strip("/"),
+        s3_endpoint_url=os.environ.get("SMARTHOME_S3_ENDPOINT_URL") or None,
+        database_sslmode=os.environ.get("SMARTHOME_DATABASE_SSLMODE", defaults.database_sslmode),
+    )
 
 
 def _date_setting(name: str, default: date) -> date:

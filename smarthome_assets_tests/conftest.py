@@ -45,3 +45,31 @@ def excerpt_path() -> Path:
     if not EXCERPT.exists():
         pytest.skip("the real HomeC excerpt (../shared/data/HomeC_excerpt.csv) is not present")
     return EXCERPT
+
+
+@pytest.fixture(scope="session")
+def moto_s3_endpoint():
+    """A real S3 API over HTTP on loopback (moto's server, in memory); yields its endpoint URL."""
+    import socket
+
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(moto_s3_endpoint):
+    """A fresh bucket on the moto server; yields (endpoint, bucket name, S3Resource)."""
+    from dagster_aws.s3 import S3Resource
+
+    resource = S3Resource(endpoint_url=moto_s3_endpoint, region_name="us-east-1",
+                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    name = f"smarthome-{uuid.uuid4().hex[:8]}"
+    resource.get_client().create_bucket(Bucket=name)
+    return moto_s3_endpoint, name, resource

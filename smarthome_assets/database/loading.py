@@ -1,7 +1,7 @@
 """Load clean days into PostgreSQL: replace exactly a day range, in one transaction.
 
 For each table, the rows of the loaded homes in [first day, last day + 1) are deleted and the clean
-Parquet days are streamed in with a binary COPY (ADBC ingest of Arrow batches: no text encoding, no
+Arrow days are streamed in with a binary COPY (ADBC ingest of Arrow batches: no text encoding, no
 whole-range table in memory). Both tables and the homes' statistics commit together or not at all, so a
 re-run never duplicates and a failure leaves the previous state.
 """
@@ -16,8 +16,7 @@ import pyarrow as pa
 
 from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA
 from smarthome_assets.database import statements
-from smarthome_assets.ingestion import layout
-from smarthome_assets.ingestion.clean_days import read_parquet
+from smarthome_assets.ingestion import arrow_files, layout
 from smarthome_assets.resources.object_store import ObjectStore
 from smarthome_assets.resources.postgres import PostgresDatabase
 
@@ -41,8 +40,21 @@ def _clean_batches(store: ObjectStore, table: str, homes_by_day: dict[str, list[
     schema = SCHEMAS[table]
     for day, homes in homes_by_day.items():
         for house_id in homes:
-            clean = read_parquet(store, layout.clean_day_key(table, day, house_id))
+            clean = arrow_files.read_table(store, layout.clean_day_key(table, day, house_id))
             yield from clean.cast(schema).to_batches()
+
+
+class UnknownHomeError(RuntimeError):
+    """Rows for a house_id that is not in `home`: the homes asset must run first."""
+
+
+def _require_homes(cur, homes: list[int]) -> None:
+    if not homes:
+        return
+    cur.execute(statements.MISSING_HOMES, parameters=(homes,))
+    missing = [row[0] for row in cur.fetchall()]
+    if missing:
+        raise UnknownHomeError(f"house_id(s) {missing} are not in the `home` table; materialize `homes` first")
 
 
 def load_range(
@@ -55,6 +67,7 @@ def load_range(
     with db.connect_adbc() as conn:
         cur = conn.cursor()
         try:
+            _require_homes(cur, homes)
             for table, target in statements.LOADED_TABLES.items():
                 cur.execute(statements.delete_range(table), parameters=(homes, start, end))
                 reader = pa.RecordBatchReader.from_batches(SCHEMAS[table], _clean_batches(store, table, homes_by_day))

@@ -30,6 +30,9 @@ FROM home ORDER BY house_id
 """
 
 
+MISSING_HOMES = "SELECT h FROM unnest($1::integer[]) AS h WHERE h NOT IN (SELECT house_id FROM home)"
+
+
 def delete_range(table: str) -> str:
     """Rows of the given homes in [start, end): what a load of that range replaces."""
     return f"DELETE FROM {LOADED_TABLES[table]} WHERE house_id = ANY($1) AND timeframe >= $2 AND timeframe < $3"

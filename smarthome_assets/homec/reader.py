@@ -204,6 +204,11 @@ def _read_days_once(
         if table.num_rows == 0:
             continue
         days = _day_numbers(table)
+        backwards = np.flatnonzero(np.diff(days) < 0)
+        if backwards.size:
+            line = int(table.column("source_line")[int(backwards[0]) + 1].as_py())
+            raise SourceFormatError(name, "a row goes back to an earlier day: sort the file by time",
+                                    line=line, column="time")
         for day_no in np.unique(days):  # sorted; on a well-formed file a batch holds 1-2 days
             day = date(1970, 1, 1) + timedelta(days=int(day_no))
             part = table.filter(pa.array(days == day_no))

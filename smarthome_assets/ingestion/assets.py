@@ -45,7 +45,7 @@ def current_manifests(store: ObjectStore) -> list[Manifest]:
     group_name=GROUP,
     partitions_def=daily_partitions,
     backfill_policy=single_run,
-    kinds={"csv", "parquet"},
+    kinds={"csv", "arrow"},
     check_specs=checks.RAW_CSV_CHECKS,
     description="HomeC files landed byte for byte in the object store's raw zone and staged by day as "
     "Parquet; malformed rows quarantined with file, line and reason.",
@@ -101,7 +101,7 @@ def _clean_metadata(result: CleanResult) -> dict:
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     deps=[raw_csv],
-    kinds={"pandas", "parquet"},
+    kinds={"arrow"},
     check_specs=checks.clean_check_specs("clean_weather"),
     description="Weather per home and minute: strict numbers, cloudCover text and invalid values replaced "
     "by the documented rule and counted.",
@@ -117,7 +117,7 @@ def clean_weather(context: dg.AssetExecutionContext, object_store: ObjectStore):
     partitions_def=daily_partitions,
     backfill_policy=single_run,
     deps=[raw_csv],
-    kinds={"pandas", "parquet"},
+    kinds={"arrow"},
     check_specs=checks.clean_check_specs("clean_devices"),
     description="Power readings (kW) of every device per home and minute; invalid values -> 0 and counted.",
 )

@@ -6,19 +6,17 @@ contains it, and memory stays at one day whatever the range or the number of hom
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from smarthome_assets.cleaning.quality import QualityStats
 from smarthome_assets.cleaning.rules import CleaningReport, clean_devices, clean_weather
 from smarthome_assets.homec import contract
-from smarthome_assets.ingestion import layout
+from smarthome_assets.ingestion import arrow_files, layout
 from smarthome_assets.ingestion.landing import Manifest
 from smarthome_assets.resources.object_store import ObjectStore
 
@@ -40,19 +38,6 @@ class CleanResult:
     homes: set[int] = field(default_factory=set)
 
 
-def read_parquet(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
-    """Read a Parquet object; straight from disk for a local store, through memory otherwise."""
-    path = store.local_path(key)
-    source = path if path is not None else io.BytesIO(store.get_bytes(key))
-    return pq.read_table(source, columns=columns)
-
-
-def write_parquet(store: ObjectStore, key: str, table: pa.Table) -> None:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="lz4", write_statistics=False)
-    store.put_bytes(key, sink.getvalue())
-
-
 def staged_homes_by_day(manifests: list[Manifest], days: list[date]) -> dict[str, list[int]]:
     """Which homes have staged rows on each day, from the landing manifests (no listing needed)."""
     wanted = {str(d) for d in days}
@@ -72,9 +57,9 @@ def clean_range(
     known_homes = {m.house_id for m in manifests}
     for number, (day, homes) in enumerate(homes_by_day.items(), start=1):
         for house_id in homes:
-            staged = read_parquet(store, layout.staged_day_key(day, house_id), columns)
+            staged = arrow_files.read_table(store, layout.staged_day_key(day, house_id), columns)
             clean, report = cleaner(staged, house_id)
-            write_parquet(store, layout.clean_day_key(table, day, house_id), clean)
+            arrow_files.write_table(store, layout.clean_day_key(table, day, house_id), clean)
             store.put_bytes(layout.clean_report_key(table, day, house_id),
                             json.dumps({k: asdict(v) for k, v in report.replacements.items()}).encode())
             result.report.merge(report)

@@ -2,7 +2,7 @@
 
 A file whose checksum matches its manifest is skipped: nothing is re-read or re-written. Otherwise the
 file is copied byte for byte into `raw/source/`, read once in bounded memory (homec.reader), and each
-day is written as a Parquet object so that a day's downstream work reads only that day. The manifest
+day is written as an Arrow file so that a day's downstream work reads only that day. The manifest
 is written last: it is the commit marker, so an interrupted landing is simply redone next time.
 """
 
@@ -14,11 +14,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from smarthome_assets.homec.reader import ReadReport, TimeAxis, read_days
-from smarthome_assets.ingestion import layout
+from smarthome_assets.ingestion import arrow_files, layout
 from smarthome_assets.ingestion.registry import Home
 from smarthome_assets.resources.object_store import ObjectNotFound, ObjectStore, sha256_of_file
 
@@ -67,7 +64,7 @@ def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=No
     days, report = read_days(path, home.source_file, axis)
     written: set[str] = set()
     for number, (day, table) in enumerate(days, start=1):
-        store.put_bytes(layout.staged_day_key(day, home.house_id), _parquet_bytes(table))
+        arrow_files.write_table(store, layout.staged_day_key(day, home.house_id), table)
         written.add(str(day))
         if log and number % 60 == 0:
             log(f"{home.source_file}: staged {number} days (up to {day})")
@@ -84,12 +81,6 @@ def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=No
     return manifest
 
 
-def _parquet_bytes(table: pa.Table) -> bytes:
-    sink = io.BytesIO()
-    pq.write_table(table, sink, compression="lz4", use_dictionary=True, write_statistics=False)
-    return sink.getvalue()
-
-
 def _remove_stale_days(store: ObjectStore, previous: Manifest | None, written: set[str], house_id: int) -> None:
     """Days the previous version of the file had and this one has not: their staged rows must go."""
     if previous is None:
@@ -102,7 +93,7 @@ def _write_quarantine(store: ObjectStore, report: ReadReport, sha256: str) -> st
     if not report.quarantined:
         return None
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(["file", "line", "reason", "column", "row_text"])
     for q in sorted(report.quarantined, key=lambda q: q.line):
         writer.writerow([report.file, q.line, q.reason, q.column or "", q.text])

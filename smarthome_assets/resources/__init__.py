@@ -29,10 +29,10 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
     return {
         "object_store": S3ObjectStore(
             bucket=dg.EnvVar("SMARTHOME_S3_BUCKET"),
-            prefix="smarthome",
-            s3=S3Resource(region_name=dg.EnvVar("AWS_REGION")),
+            prefix=settings.s3_prefix,
+            s3=S3Resource(region_name=dg.EnvVar("AWS_REGION"), endpoint_url=settings.s3_endpoint_url),
         ),
-        "postgres": PostgresUrl(database_url=dg.EnvVar("SMARTHOME_DATABASE_URL")),
+        "postgres": PostgresUrl(database_url=dg.EnvVar("SMARTHOME_DATABASE_URL"), sslmode=settings.database_sslmode),
         "sources": HomeCSources(paths=list(settings.source_files), default_dir=str(settings.generated_data_dir)),
     }
 

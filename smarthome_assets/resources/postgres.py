@@ -49,12 +49,19 @@ class PostgresDatabase(dg.ConfigurableResource, ABC):
 
 
 class PostgresUrl(PostgresDatabase):
-    """Any PostgreSQL server by URL, e.g. RDS: `postgresql://user:pw@host:5432/smarthome?sslmode=require`."""
+    """Any PostgreSQL server by URL, e.g. RDS: `postgresql://user:pw@host:5432/smarthome`.
+
+    `sslmode` is added to the URL unless the URL sets it itself (RDS: `require`, or `verify-full` with
+    `sslrootcert` pointing at the RDS CA bundle).
+    """
 
     database_url: str
+    sslmode: str | None = None
 
     def url(self) -> str:
-        return self.database_url
+        if not self.sslmode or "sslmode=" in self.database_url:
+            return self.database_url
+        return f"{self.database_url}{'&' if '?' in self.database_url else '?'}sslmode={self.sslmode}"
 
 
 class EmbeddedPostgres(PostgresDatabase):

@@ -25,8 +25,11 @@ CREATE TABLE device (
     PRIMARY KEY (house_id, device)
 );
 
+-- weather and energy_consuming_device carry house_id without a FOREIGN KEY: the per-row trigger it adds
+-- more than doubles the bulk load time (measured: 2.1 s -> 5.9 s for a year). The loader checks instead,
+-- in the same transaction, that every loaded house_id is in `home` (database/loading.py).
 CREATE TABLE weather (
-    house_id             integer          NOT NULL REFERENCES home (house_id),
+    house_id             integer          NOT NULL,
     timeframe            timestamptz      NOT NULL,
     time_raw             bigint           NOT NULL,
     temperature          double precision NOT NULL,
@@ -46,7 +49,7 @@ CREATE TABLE weather (
 );
 
 CREATE TABLE energy_consuming_device (
-    house_id         integer          NOT NULL REFERENCES home (house_id),
+    house_id         integer          NOT NULL,
     timeframe        timestamptz      NOT NULL,
     time_raw         bigint           NOT NULL,
     use_kw           double precision NOT NULL,

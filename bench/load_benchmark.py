@@ -1,0 +1,242 @@
+"""Load a full synthetic year into PostgreSQL three ways, in one run, and print the ratios.
+
+  original  the classic project: pandas read_csv + cleaning, `to_csv` into a StringIO, psycopg2 `copy_expert`
+  project   this project's path: the code behind raw_csv -> clean_weather, clean_devices -> rds_tables (land +
+            stage by day, clean every day, load the whole range in one transaction), called directly
+  dagster   the same assets materialized by Dagster in one in-process run (`dg.materialize`): adds Dagster's
+            own bookkeeping, about 2 events per asset and day (351 days x 5 assets)
+  floor     server-side `COPY ... FROM 'file'` of already-clean CSVs (no client work at all)
+
+Each method runs in its own subprocess on a fresh database of the same embedded server, so its peak RSS
+is its own. Targets (issue 2): project <= 1.5x floor, original >= 4x project, project peak RSS < 500 MB
+and flat in the number of homes (1 home vs `--homes N`).
+
+    python -m bench.load_benchmark [--homes 5] [--repeat 1] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+import numpy as np
+import pandas as pd
+import psycopg2
+
+from smarthome_assets.database.loading import load_range
+from smarthome_assets.database.migrate import apply_migrations
+from smarthome_assets.homec import contract
+from smarthome_assets.homec.reader import TimeAxis
+from smarthome_assets.ingestion.assets import ASSETS, current_manifests
+from smarthome_assets.ingestion.clean_days import clean_range, staged_homes_by_day
+from smarthome_assets.ingestion.landing import land_file
+from smarthome_assets.ingestion.registry import HomeRegistry
+from smarthome_assets.partitions import range_tags
+from smarthome_assets.resources.object_store import LocalObjectStore
+from smarthome_assets.resources.postgres import PostgresUrl
+from smarthome_assets.resources.sources import HomeCSources
+from smarthome_assets.services import embedded_postgres
+
+YEAR = [date(2016, 1, 1) + timedelta(days=i) for i in range(351)]
+
+WEATHER = [c.name for c in contract.WEATHER_COLUMNS]
+POWER = [c.name for c in contract.POWER_COLUMNS]
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _prepare_db(pgdata: Path, name: str, homes: int) -> str:
+    admin = embedded_postgres.server_url(pgdata)
+    conn = psycopg2.connect(admin)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    conn.close()
+    url = embedded_postgres.server_url(pgdata, name)
+    apply_migrations(url)
+    return url
+
+
+def _seed_homes(url: str, homes: int) -> None:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        for h in range(1, homes + 1):
+            cur.execute("INSERT INTO home (house_id, name, source_file) VALUES (%s, %s, %s)",
+                        (h, f"home_{h:02d}", f"home_{h:02d}.csv"))
+
+
+# --- the three methods, each run in a child process -------------------------------------------------
+
+
+def method_original(files: list[Path], url: str, workdir: Path) -> dict:
+    """The original project's cleaning and COPY, one file at a time."""
+    _seed_homes(url, len(files))
+    conn = psycopg2.connect(url)
+    for house_id, path in enumerate(files, start=1):
+        df = pd.read_csv(path, low_memory=False)
+        df = df.iloc[:-1]  # the junk last row
+        df.columns = [contract.BY_RAW[c].name for c in df.columns]
+        df["timeframe"] = pd.date_range(contract.TIMEFRAME_ORIGIN, periods=len(df), freq="min")
+        df["cloud_cover"] = pd.to_numeric(df["cloud_cover"], errors="coerce")
+        numeric = [c.name for c in contract.COLUMNS if c.is_numeric]
+        df[numeric] = df[numeric].apply(pd.to_numeric, errors="coerce").replace([np.inf, -np.inf], np.nan).fillna(0)
+        df["house_id"] = house_id
+        for table, cols in (("weather", WEATHER), ("energy_consuming_device", POWER)):
+            ordered = df[["house_id", "timeframe", "time_raw", *cols]]
+            buffer = io.StringIO()
+            ordered.to_csv(buffer, index=False, header=False)
+            buffer.seek(0)
+            with conn.cursor() as cur:
+                cur.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", buffer)
+        conn.commit()
+    conn.close()
+    return {}
+
+
+def method_project(files: list[Path], url: str, workdir: Path) -> dict:
+    """The functions the assets call, in their order, for the whole range (homes seeded as `homes` does)."""
+    _seed_homes(url, len(files))
+    store = LocalObjectStore(root=str(workdir / "store-project"))
+    registry = HomeRegistry.load(store)
+    for path in files:
+        land_file(store, path, registry.register(path.name), TimeAxis())
+    registry.save(store)
+    manifests = current_manifests(store)
+    for table in ("weather", "energy"):
+        clean_range(store, table, YEAR, manifests)
+    load_range(PostgresUrl(database_url=url), store, staged_homes_by_day(manifests, YEAR), YEAR)
+    return {"export_clean_csvs": _export_clean_csvs(url, workdir)}
+
+
+def method_dagster(files: list[Path], url: str, workdir: Path) -> dict:
+    """raw -> clean -> rds_tables for the whole range, in one in-process Dagster run."""
+    res = {"object_store": LocalObjectStore(root=str(workdir / "store-dagster")),
+           "postgres": PostgresUrl(database_url=url), "sources": HomeCSources(paths=[str(f) for f in files])}
+    result = dg.materialize(ASSETS, resources=res, tags=range_tags(YEAR[0], YEAR[-1]))
+    assert result.success
+    return {}
+
+
+def _export_clean_csvs(url: str, workdir: Path) -> list[str]:
+    """Clean CSVs for the floor, written by the server itself (not timed)."""
+    out = []
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        for table in ("weather", "energy_consuming_device"):
+            path = workdir / f"{table}.csv"
+            with open(path, "w") as handle:
+                cur.copy_expert(f"COPY {table} TO STDOUT WITH (FORMAT csv)", handle)
+            path.chmod(0o644)
+            out.append(str(path))
+    return out
+
+
+def method_floor(files: list[Path], url: str, workdir: Path) -> dict:
+    """Server-side COPY of the already-clean CSVs (what no client can beat)."""
+    _seed_homes(url, len(files))
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        for table in ("weather", "energy_consuming_device"):
+            cur.execute(f"COPY {table} FROM %s WITH (FORMAT csv)", (str(workdir / f"{table}.csv"),))
+    return {}
+
+
+METHODS = {"original": method_original, "project": method_project, "dagster": method_dagster, "floor": method_floor}
+
+
+def _child(args: argparse.Namespace) -> None:
+    files = [Path(f) for f in args.files]
+    workdir = Path(args.workdir)
+    url = _prepare_db(Path(args.pgdata), f"bench_{args.method}", len(files))
+    started = time.perf_counter()
+    extra = METHODS[args.method](files, url, workdir)
+    seconds = time.perf_counter() - started
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM weather), (SELECT count(*) FROM energy_consuming_device)")
+        weather, energy = cur.fetchone()
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "weather": weather, "energy": energy,
+                      **extra}))
+
+
+def _run_child(method: str, files: list[Path], pgdata: Path, workdir: Path) -> dict:
+    command = [sys.executable, "-m", "bench.load_benchmark", "--child", method, "--pgdata", str(pgdata),
+               "--workdir", str(workdir), *[str(f) for f in files]]
+    out = subprocess.run(command, check=True, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONWARNINGS": "ignore"}).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--homes", type=int, default=5, help="homes for the memory-flatness run (default 5)")
+    parser.add_argument("--keep", type=Path, help="reuse/keep generated data in this folder")
+    parser.add_argument("--child", choices=METHODS)
+    parser.add_argument("--pgdata")
+    parser.add_argument("--workdir")
+    parser.add_argument("files", nargs="*")
+    args = parser.parse_args()
+    if args.child:
+        args.method = args.child
+        _child(args)
+        return
+
+    from smarthome_assets.homec.generator import generate_homes
+
+    base = args.keep or Path(tempfile.mkdtemp(prefix="smarthome-bench-"))
+    data = base / "data"
+    if not (data / "home_01.csv").exists() or len(list(data.glob("*.csv"))) < args.homes:
+        print(f"generating {args.homes} full synthetic year(s) in {data} ...", flush=True)
+        generate_homes(data, homes=args.homes, seed=0)
+    all_files = sorted(data.glob("home_*.csv"))[: args.homes]
+    one = all_files[:1]
+    pgdata = base / "pg"
+    results = {}
+    try:
+        for method in ("project", "floor", "original", "dagster"):
+            workdir = base / "work-1"
+            workdir.mkdir(exist_ok=True)
+            print(f"running {method} (1 home) ...", flush=True)
+            results[method] = _run_child(method, one, pgdata, workdir)
+        if args.homes > 1:
+            workdir = base / f"work-{args.homes}"
+            workdir.mkdir(exist_ok=True)
+            print(f"running project ({args.homes} homes) ...", flush=True)
+            results["project_n"] = _run_child("project", all_files, pgdata, workdir)
+    finally:
+        embedded_postgres.stop_server(pgdata)
+    _report(results, args.homes)
+
+
+def _report(r: dict, homes: int) -> None:
+    rows = contract.FULL_YEAR_ROWS
+    print()
+    print(f"Full synthetic year: {rows:,} rows per home into `weather` and `energy_consuming_device`")
+    print(f"{'method':<34}{'seconds':>9}{'peak RSS MB':>13}{'rows/table':>12}")
+    labels = {"original": "original (pandas to_csv + copy_expert)", "project": "this project (raw->clean->rds)",
+              "floor": "floor (server-side COPY)", "dagster": "this project in one Dagster run",
+              "project_n": f"this project, {homes} homes"}
+    for key, label in labels.items():
+        if key in r:
+            print(f"{label:<34}{r[key]['seconds']:>9.2f}{r[key]['peak_rss_mb']:>13.0f}{r[key]['weather']:>12,}")
+    project, floor, original = r["project"]["seconds"], r["floor"]["seconds"], r["original"]["seconds"]
+    print()
+    print(f"project / floor      = {project / floor:.2f}x   (target <= 1.5x)")
+    print(f"original / project   = {original / project:.2f}x   (target >= 4x)")
+    print(f"dagster run / project = {r['dagster']['seconds'] / project:.2f}x  (Dagster's per-partition bookkeeping)")
+    print(f"project peak RSS     = {r['project']['peak_rss_mb']:.0f} MB (target < 500 MB)")
+    if "project_n" in r:
+        ratio = r["project_n"]["peak_rss_mb"] / r["project"]["peak_rss_mb"]
+        print(f"peak RSS {homes} homes / 1 home = {ratio:.2f}x (flat means ~1.0x)")
+
+
+if __name__ == "__main__":
+    main()

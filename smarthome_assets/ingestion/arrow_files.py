@@ -1,0 +1,43 @@
+"""The storage format of the staging and clean zones: Arrow IPC files (Feather v2), uncompressed.
+
+Why not Parquet: a zone holds one small file per home and day (1,440 rows), and for files that small the
+per-file cost dominates. Measured on a full synthetic year (351 files): Parquet lz4 write 0.47 s and read
+0.80-1.11 s; Arrow IPC uncompressed write 0.08 s and read 0.02 s (memory-mapped, zero-copy). The price is
+size (about 2x Parquet), which matters little for an intermediate zone; the raw zone keeps the source CSV
+and the exports are CSV.
+"""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from smarthome_assets.resources.object_store import ObjectStore
+
+EXTENSION = "arrow"
+
+
+def table_bytes(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    with ipc.new_file(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def write_table(store: ObjectStore, key: str, table: pa.Table) -> None:
+    store.put_bytes(key, table_bytes(table))
+
+
+def read_table(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
+    """Read an Arrow file: memory-mapped from a local store, from one GET otherwise."""
+    path = store.local_path(key)
+    if path is not None:
+        if not path.is_file():
+            from smarthome_assets.resources.object_store import ObjectNotFound
+
+            raise ObjectNotFound(f"no object {key!r}")
+        source = pa.memory_map(str(path))
+    else:
+        source = pa.py_buffer(store.get_bytes(key))
+    table = ipc.open_file(source).read_all()
+    return table.select(columns) if columns else table
