@@ -131,7 +131,7 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path, fresh_database, e
     before = fingerprint(url)
     store.put_bytes(layout.clean_day_key("energy", "2016-01-03", 1), b"not an arrow file")
     days = [date(2016, 1, 1), date(2016, 1, 2), date(2016, 1, 3)]
-    with pytest.raises(Exception, match="(?i)arrow|ipc|file"):
+    with pytest.raises(Exception, match=r"(?i)arrow|ipc|file"):
         load_range(res["postgres"], store, staged_homes_by_day(current_manifests(store), days), days)
     assert fingerprint(url) == before
 
@@ -162,7 +162,7 @@ def test_an_unusable_file_fails_the_run_with_file_line_and_column(tmp_path, fres
 
 def test_the_s3_code_path_against_a_moto_server(tmp_path, fresh_database, excerpt_path, s3_bucket):
     url, _ = fresh_database
-    endpoint, bucket, s3 = s3_bucket
+    _endpoint, bucket, s3 = s3_bucket
     store = S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3)
     result = run(resources(store, url, [excerpt_path]), "2016-01-01", "2016-01-03")
     assert result.success and counts(url)["weather"] == 2838

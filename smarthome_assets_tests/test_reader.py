@@ -80,13 +80,13 @@ def test_malformed_rows_are_quarantined_with_their_lines(tmp_path):
 def test_truncated_last_line_is_quarantined(tmp_path):
     lines = minutes(5)
     lines[-1] = lines[-1][:25]
-    tables, report = read_all(write(tmp_path / "h.csv", lines, trailing_newline=False))
+    _tables, report = read_all(write(tmp_path / "h.csv", lines, trailing_newline=False))
     assert report.staged_rows == 4 and [q.line for q in report.quarantined] == [6]
 
 
 def test_junk_last_row_like_the_real_file(tmp_path):
     junk = "This is a junk row" + "," * 31
-    tables, report = read_all(write(tmp_path / "h.csv", [*minutes(4), junk]))
+    _tables, report = read_all(write(tmp_path / "h.csv", [*minutes(4), junk]))
     assert report.staged_rows == 4
     assert [(q.line, q.reason, q.column) for q in report.quarantined] == [
         (6, "time is not an integer unix timestamp", "time")]
