@@ -13,7 +13,7 @@ CSV ?=
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-browser dev api lambda-zip bench lint format clean browser-deps
+.PHONY: venv run test test-browser dev api lambda-zip bench bench-api lint format clean browser-deps
 
 venv: $(STAMP)
 
@@ -57,6 +57,9 @@ lambda-zip: venv
 
 bench: venv
 	$(BIN)/python -m bench.load_benchmark
+
+bench-api: venv
+	$(BIN)/python -m bench.api_benchmark
 
 lint: venv
 	$(BIN)/ruff check .

@@ -1,0 +1,394 @@
+"""Latency of the API Lambda with a full synthetic year loaded: `python -m bench.api_benchmark`.
+
+Measures, in one run, against one home's year (503,910 rows in `weather` and `energy_consuming_device`,
+generated in SQL with generate_series):
+
+  http     one-day `/energy` (1,440 rows, all devices) and one-day `/weather` requests through the local
+           server (`smarthome api`, a separate process), with 1 and with 8 concurrent keep-alive clients:
+           median and p95 latency and requests per second
+  handler  the Lambda handler invoked directly (v2 events) for the same one-day `/energy` page, against
+           the bare query (psycopg2, same rows, plain SELECT + fetchall) plus `orjson.dumps` of the rows
+           as dicts: the least any Python code needs to turn those rows into JSON
+  cold     a fresh interpreter: import lambda_api.handler + the first request (opens the connection)
+
+Targets (issue 3): p95 < 50 ms for one day at 8 clients; handler <= 1.5x bare query + JSON; cold < 300 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import parse_qsl, urlsplit
+
+import orjson
+import psycopg2
+
+from smarthome_assets.database.migrate import apply_migrations
+from smarthome_assets.homec import contract
+from smarthome_assets.services import embedded_postgres
+
+READER = "smarthome_api_reader"
+ROWS = contract.FULL_YEAR_ROWS
+HOUSE = 1
+DAY = timedelta(days=1)
+FIRST_DAY = datetime(2016, 1, 2, tzinfo=UTC)  # full days of the year: 2016-01-02 .. 2016-12-15
+LAST_DAY = datetime(2016, 12, 15, tzinfo=UTC)
+REPO = Path(__file__).resolve().parent.parent
+
+
+# --- data ----------------------------------------------------------------------------------------------
+
+
+def year_sql() -> list[str]:
+    """A year of one home in SQL: readings with 6 decimals like HomeC's, weather changing every 58 rows."""
+    power = ", ".join(c.name for c in contract.POWER_COLUMNS)
+    power_values = ", ".join("round((random() * 2.5)::numeric, 6)::float8" for _ in contract.POWER_COLUMNS)
+    weather = ", ".join(c.name for c in contract.WEATHER_COLUMNS)
+    weather_values = []
+    for column in contract.WEATHER_COLUMNS:
+        if column.name == "icon":
+            icons = "ARRAY[" + ", ".join(f"'{i}'" for i in contract.ICONS) + "]"
+            weather_values.append(f"({icons})[1 + (i / 58) % {len(contract.ICONS)}]")
+        elif column.name == "summary":
+            summaries = "ARRAY[" + ", ".join(f"'{s}'" for s in contract.SUMMARIES) + "]"
+            weather_values.append(f"({summaries})[1 + (i / 58) % {len(contract.SUMMARIES)}]")
+        else:
+            low = column.low or 0.0
+            high = column.high if column.high is not None else low + 20
+            weather_values.append(
+                f"round(({low} + abs(sin(i / 58 + {len(weather_values)})) * {high - low})::numeric, 2)"
+            )
+    origin = "timestamptz '2016-01-01 05:00:00+00'"
+    last = f"{origin} + interval '{ROWS - 1} minutes'"
+    return [
+        "SELECT setseed(0.42)",
+        f"INSERT INTO home (house_id, name, source_file, first_reading, last_reading, weather_rows, energy_rows) "
+        f"VALUES ({HOUSE}, 'Synthetic year', 'generate_series', {origin}, {last}, {ROWS}, {ROWS})",
+        "INSERT INTO device (house_id, device, name, raw_column, unit, kind) VALUES "
+        + ", ".join(
+            f"({HOUSE}, '{c.name}', '{contract.device_display_name(c)}', '{c.raw}', 'kW', '{c.kind.value}')"
+            for c in contract.POWER_COLUMNS
+        ),
+        f"INSERT INTO energy_consuming_device (house_id, timeframe, time_raw, {power}) "
+        f"SELECT {HOUSE}, {origin} + i * interval '1 minute', {contract.TIME_ORIGIN} + i, {power_values} "
+        f"FROM generate_series(0, {ROWS - 1}) AS i",
+        f"INSERT INTO weather (house_id, timeframe, time_raw, {weather}) "
+        f"SELECT {HOUSE}, {origin} + i * interval '1 minute', {contract.TIME_ORIGIN} + i, {', '.join(weather_values)} "
+        f"FROM generate_series(0, {ROWS - 1}) AS i",
+    ]
+
+
+def prepare(home: Path, database: str) -> str:
+    """Start the embedded server under `home`, migrate, load the year once; return the admin URL."""
+    url = embedded_postgres.server_url(home / "postgres", database)
+    apply_migrations(url)
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM energy_consuming_device")
+        if cur.fetchone()[0] != ROWS:
+            started = time.perf_counter()
+            cur.execute("TRUNCATE home, device, weather, energy_consuming_device")
+            for statement in year_sql():
+                cur.execute(statement)
+            cur.execute("VACUUM ANALYZE home, device, weather, energy_consuming_device")
+            print(f"loaded a synthetic year ({ROWS:,} rows per table) in {time.perf_counter() - started:.1f} s")
+    conn.close()
+    return url
+
+
+def one_day_windows(count: int, seed: int = 7) -> list[tuple[str, str]]:
+    """Random whole UTC days of the year, as start/end query values."""
+    rng = random.Random(seed)
+    days = (LAST_DAY - FIRST_DAY).days
+    starts = [FIRST_DAY + DAY * rng.randrange(days) for _ in range(count)]
+    return [(s.date().isoformat(), (s + DAY).date().isoformat()) for s in starts]
+
+
+# --- statistics ------------------------------------------------------------------------------------------
+
+
+def summary(samples_ms: list[float]) -> dict[str, float]:
+    ordered = sorted(samples_ms)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {"median": statistics.median(ordered), "p95": p95, "n": len(ordered)}
+
+
+# --- the handler, directly -------------------------------------------------------------------------------
+
+
+def _v2(path: str, query: str) -> dict:
+    """An HTTP API event as API Gateway sends it (both the raw and the parsed query)."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": query,
+        "queryStringParameters": dict(parse_qsl(query)),
+        "headers": {"host": "bench.local", "x-forwarded-proto": "http"},
+        "requestContext": {
+            "http": {"method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "b"},
+            "requestId": "bench",
+            "routeKey": "$default",
+            "stage": "$default",
+        },
+        "isBase64Encoded": False,
+    }
+
+
+def measure_handler(reader_url: str, iterations: int) -> dict[str, dict[str, float]]:
+    """Handler vs bare query + orjson, interleaved so both see the same cache and machine state."""
+    from lambda_api.config import ApiConfig
+    from lambda_api.handler import configure, handler
+
+    configure(ApiConfig(database_url=reader_url, application_name="bench-handler"))
+    columns = ["house_id", "timeframe", "time_raw", *(c.name for c in contract.POWER_COLUMNS)]
+    sql = (
+        f"SELECT {', '.join(columns)} FROM energy_consuming_device WHERE timeframe >= %s AND timeframe < %s "
+        "ORDER BY house_id, timeframe"
+    )
+    baseline_conn = psycopg2.connect(reader_url)
+    windows = one_day_windows(iterations + 5, seed=11)
+    handler_ms, query_ms, encode_ms = [], [], []
+    sizes = set()
+    for index, (start, end) in enumerate(windows):
+        t0 = time.perf_counter()
+        result = handler(_v2("/energy", f"start={start}&end={end}"), None)
+        t1 = time.perf_counter()
+        with baseline_conn.cursor() as cur:
+            cur.execute(sql, (start, end))
+            rows = cur.fetchall()
+        t2 = time.perf_counter()
+        body = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows])
+        t3 = time.perf_counter()
+        assert result["statusCode"] == 200 and len(rows) == contract.MINUTES_PER_DAY, result["statusCode"]
+        sizes.add((len(result["body"]), len(body)))
+        if index >= 5:  # warm-up: first connection, first route resolution
+            handler_ms.append((t1 - t0) * 1000)
+            query_ms.append((t2 - t1) * 1000)
+            encode_ms.append((t3 - t2) * 1000)
+    baseline_conn.close()
+    bare = [q + e for q, e in zip(query_ms, encode_ms, strict=True)]
+    return {
+        "handler": summary(handler_ms),
+        "bare query": summary(query_ms),
+        "orjson encode": summary(encode_ms),
+        "bare query + encode": summary(bare),
+    }
+
+
+# --- cold start ------------------------------------------------------------------------------------------
+
+_COLD = """
+import json, sys, time
+t0 = time.perf_counter()
+from lambda_api.handler import configure, handler
+from lambda_api.config import ApiConfig
+t1 = time.perf_counter()
+configure(ApiConfig(database_url=sys.argv[1], application_name="bench-cold"))
+status = handler(json.loads(sys.argv[2]), None)["statusCode"]
+t2 = time.perf_counter()
+assert status == 200, status
+print(f"{(t1 - t0) * 1000:.1f} {(t2 - t1) * 1000:.1f}")
+"""
+
+
+def measure_cold_start(reader_url: str, python: str, path: Path, runs: int) -> dict[str, dict[str, float]] | None:
+    """Import + first one-day request in fresh interpreters; `path` is what they import lambda_api from."""
+    imports, firsts, totals = [], [], []
+    for _ in range(runs):
+        env = {**os.environ, "PYTHONPATH": str(path), "PYTHONDONTWRITEBYTECODE": "1"}
+        env.pop("PYENV_VERSION", None)
+        event = orjson.dumps(_v2("/energy", "start=2016-06-01&end=2016-06-02")).decode()
+        done = subprocess.run(
+            [python, "-c", _COLD, reader_url, event], capture_output=True, text=True, env=env, check=False
+        )
+        if done.returncode != 0:
+            print(f"cold start with {python} failed: {done.stderr.strip()[-400:]}")
+            return None
+        imported, first = (float(x) for x in done.stdout.split())
+        imports.append(imported)
+        firsts.append(first)
+        totals.append(imported + first)
+    return {"import": summary(imports), "first request": summary(firsts), "cold start": summary(totals)}
+
+
+# --- over HTTP -------------------------------------------------------------------------------------------
+
+
+def _client(url: str, requests: list[str], latencies: list[float], errors: list[str]) -> None:
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    for target in requests:
+        t0 = time.perf_counter()
+        conn.request("GET", target)
+        response = conn.getresponse()
+        body = response.read()
+        latencies.append((time.perf_counter() - t0) * 1000)
+        if response.status != 200:
+            errors.append(f"{response.status} {body[:200]!r}")
+    conn.close()
+
+
+def measure_http(url: str, route: str, clients: int, per_client: int) -> dict[str, float]:
+    """`clients` keep-alive connections, each sending `per_client` one-day requests back to back."""
+    windows = one_day_windows(clients * per_client, seed=clients * 1000 + len(route))
+    targets = [f"{route}?start={s}&end={e}" for s, e in windows]
+    latencies: list[float] = []
+    errors: list[str] = []
+    # warm every worker (its connection and resolvers) before timing, as a warm Lambda would be
+    warm = [threading.Thread(target=_client, args=(url, targets[:3], [], errors)) for _ in range(clients)]
+    for thread in warm:
+        thread.start()
+    for thread in warm:
+        thread.join()
+    threads = [
+        threading.Thread(target=_client, args=(url, targets[i * per_client : (i + 1) * per_client], latencies, errors))
+        for i in range(clients)
+    ]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = time.perf_counter() - started
+    if errors:
+        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
+    return {**summary(latencies), "rps": len(latencies) / wall}
+
+
+def page_through_year(url: str, limit: int = 10_000) -> dict[str, float]:
+    """Follow `next` links over the whole year (one device): rows, pages, seconds, and that the minutes
+    come back strictly increasing with no gap."""
+    parts = urlsplit(url)
+    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
+    target: str | None = f"/energy?device=use_kw&limit={limit}"
+    rows = pages = 0
+    previous: datetime | None = None
+    started = time.perf_counter()
+    while target:
+        conn.request("GET", target)
+        body = orjson.loads(conn.getresponse().read())
+        pages += 1
+        for row in body["data"]:
+            at = datetime.fromisoformat(row["timeframe"])
+            if previous is not None and at - previous != timedelta(minutes=1):
+                raise RuntimeError(f"gap or repeat between {previous} and {at}")
+            previous = at
+        rows += body["count"]
+        target = urlsplit(body["next"])._replace(scheme="", netloc="").geturl() if body["next"] else None
+    conn.close()
+    if rows != ROWS:
+        raise RuntimeError(f"paged {rows} rows, the table has {ROWS}")
+    return {"rows": rows, "pages": pages, "seconds": time.perf_counter() - started}
+
+
+def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str]:
+    env = {**os.environ, "SMARTHOME_HOME": str(home)}
+    cmd = [sys.executable, "-m", "smarthome_assets.cli.main", "api", "--port", "0", "--database", database]
+    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+    line = process.stdout.readline() if process.stdout else ""
+    if " on http://" not in line:
+        process.kill()
+        raise RuntimeError(f"the local server did not start: {line!r}")
+    return process, line.rsplit(" on ", 1)[1].strip()
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+# --- main ------------------------------------------------------------------------------------------------
+
+
+def _print(title: str, results: dict[str, dict[str, float]]) -> None:
+    print(title)
+    for name, stats in results.items():
+        extra = f", {stats['rps']:.0f} req/s" if "rps" in stats else ""
+        print(f"  {name:<28} median {stats['median']:7.2f} ms   p95 {stats['p95']:7.2f} ms   (n={stats['n']}){extra}")
+
+
+def _python312() -> str | None:
+    for candidate in ("python3.12", str(Path.home() / ".pyenv/versions/3.12.1/bin/python3.12")):
+        found = shutil.which(candidate) or (candidate if Path(candidate).exists() else None)
+        if found and subprocess.run([found, "--version"], capture_output=True, check=False).returncode == 0:
+            return found
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--home", type=Path, help="reuse this SMARTHOME_HOME (kept, year loaded once)")
+    parser.add_argument("--database", default="smarthome_bench")
+    parser.add_argument("--requests", type=int, default=400, help="requests per route and concurrency level")
+    parser.add_argument("--iterations", type=int, default=200, help="direct handler invocations")
+    parser.add_argument(
+        "--zip",
+        type=Path,
+        default=REPO / "build" / "lambda_api.zip",
+        help="deployment zip for the python3.12 cold start (skipped when absent)",
+    )
+    args = parser.parse_args(argv)
+
+    temporary = args.home is None
+    home = Path(tempfile.mkdtemp(prefix="api-bench-")) if temporary else args.home.resolve()
+    try:
+        prepare(home, args.database)
+        reader_url = embedded_postgres.socket_url(str(home / "postgres"), args.database, READER)
+        process, url = start_server(home, args.database)
+        try:
+            for route in ("/energy", "/weather"):
+                results = {}
+                for clients in (1, 8):
+                    per_client = max(10, args.requests // clients)
+                    results[f"{clients} client(s)"] = measure_http(url, route, clients, per_client)
+                _print(f"HTTP, one day of {route} (1,440 rows), local server {url}", results)
+            year = page_through_year(url)
+            print(
+                f"HTTP, the whole year of /energy?device=use_kw by next links: {year['rows']:,} rows in "
+                f"{year['pages']:.0f} pages, {year['seconds']:.1f} s, no gap or repeat"
+            )
+        finally:
+            stop_server(process)
+        direct = measure_handler(reader_url, args.iterations)
+        _print("Direct, one day of /energy (1,440 rows x 18 devices)", direct)
+        ratio = direct["handler"]["median"] / direct["bare query + encode"]["median"]
+        print(f"  handler / (bare query + encode), medians: {ratio:.2f}x (target <= 1.5x)")
+        cold = measure_cold_start(reader_url, sys.executable, REPO, runs=5)
+        if cold:
+            _print(f"Cold start, {Path(sys.executable).name} {sys.version.split()[0]}, from the source tree", cold)
+        python312 = _python312()
+        if python312 and args.zip.exists():
+            with tempfile.TemporaryDirectory(prefix="lambda-zip-") as unpacked:
+                shutil.unpack_archive(args.zip, unpacked)
+                cold = measure_cold_start(reader_url, python312, Path(unpacked), runs=5)
+                if cold:
+                    _print(f"Cold start, python3.12 from {args.zip.name} (manylinux wheels)", cold)
+        else:
+            print("Cold start from the zip skipped: run `make lambda-zip` (and have python3.12) first")
+    finally:
+        if temporary:
+            embedded_postgres.stop_server(home / "postgres")
+            shutil.rmtree(home, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""Lambda configuration: the one module of `lambda_api` that reads the environment.
+
+In AWS the template sets these variables; the local server builds an `ApiConfig` itself and hands it to
+`lambda_api.handler.configure`, so the same handler runs against the embedded PostgreSQL.
+
+| variable | meaning |
+| --- | --- |
+| `SMARTHOME_API_DATABASE_URL` | libpq URL of the database, as the read-only role |
+| `SMARTHOME_API_DB_SECRET_ARN` | instead of a URL: a Secrets Manager secret in the RDS layout |
+|  | (`host`, `port`, `username`, `password`, `dbname`) |
+| `SMARTHOME_API_KEY` | when set, every route but `/health` needs the header `x-api-key` with this value |
+| `SMARTHOME_API_CORS_ORIGINS` | comma-separated allowed origins (`*` for any); unset: no CORS headers |
+| `SMARTHOME_API_STATEMENT_TIMEOUT_MS` | server-side cap on one query (default 5000) |
+| `SMARTHOME_API_CONNECT_TIMEOUT_S` | cap on opening a connection (default 3) |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+#: Rows per page when `limit` is not given: one day of one home's minutes.
+DEFAULT_LIMIT = 1440
+#: The hard cap on rows in one response, whatever the request says.
+MAX_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class ApiConfig:
+    """Everything the handler needs to know about its deployment."""
+
+    database_url: str | None = None
+    database_secret_arn: str | None = None
+    api_key: str | None = None
+    cors_origins: tuple[str, ...] = ()
+    statement_timeout_ms: int = 5000
+    connect_timeout_s: int = 3
+    application_name: str = "smarthome-api"
+
+    def __post_init__(self) -> None:
+        if self.statement_timeout_ms < 1 or self.connect_timeout_s < 1:
+            raise ValueError("timeouts must be positive")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    return int(raw) if raw else default
+
+
+def load_config(env: Mapping[str, str] | None = None) -> ApiConfig:
+    """Read the Lambda's environment variables (see the module docstring)."""
+    env = os.environ if env is None else env
+    origins = tuple(o.strip() for o in env.get("SMARTHOME_API_CORS_ORIGINS", "").split(",") if o.strip())
+    return ApiConfig(
+        database_url=env.get("SMARTHOME_API_DATABASE_URL") or None,
+        database_secret_arn=env.get("SMARTHOME_API_DB_SECRET_ARN") or None,
+        api_key=env.get("SMARTHOME_API_KEY") or None,
+        cors_origins=origins,
+        statement_timeout_ms=_int(env, "SMARTHOME_API_STATEMENT_TIMEOUT_MS", 5000),
+        connect_timeout_s=_int(env, "SMARTHOME_API_CONNECT_TIMEOUT_S", 3),
+    )

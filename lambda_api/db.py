@@ -1,0 +1,136 @@
+"""The database connection of one execution environment: opened lazily, reused, re-opened after a failure.
+
+Lambda runs one request at a time per execution environment, so each environment owns one connection
+and keeps it across warm invocations (opening one costs more than a one-day query). A connection the
+server dropped (restart, failover, idle kill) is replaced and the read retried once; a failure on a fresh
+connection, or a query that hits the statement timeout, becomes `DatabaseUnavailable` (answered as 503).
+
+Every session is read-only and has a statement timeout, on top of the read-only role it logs in as.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import psycopg2
+import psycopg2.errors
+import psycopg2.extensions
+
+from lambda_api.config import ApiConfig
+from lambda_api.queries import Statement
+
+logger = logging.getLogger(__name__)
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot answer now (down, unreachable, too slow). The message is for logs only."""
+
+
+class InvalidValue(ValueError):
+    """PostgreSQL refused a parameter value (SQLSTATE class 22), e.g. an unknown time zone name."""
+
+    def __init__(self, sqlstate: str):
+        super().__init__(sqlstate)
+        self.sqlstate = sqlstate
+
+
+def _session_setup(config: ApiConfig) -> str:
+    # A literal int, not a parameter: SET does not take bind parameters. Validated as int by ApiConfig.
+    return (
+        f"SET statement_timeout = {int(config.statement_timeout_ms)}; "
+        "SET default_transaction_read_only = on; SET TimeZone = 'UTC'"
+    )
+
+
+def _secret_connect_kwargs(secret_arn: str) -> dict[str, Any]:
+    """Connection settings from a Secrets Manager secret in the RDS layout (boto3 is in the runtime)."""
+    import json
+
+    import boto3
+
+    secret = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)
+    values = json.loads(secret["SecretString"])
+    return {
+        "host": values["host"],
+        "port": int(values.get("port", 5432)),
+        "dbname": values.get("dbname") or values.get("database") or "smarthome",
+        "user": values["username"],
+        "password": values["password"],
+        "sslmode": values.get("sslmode", "require"),
+    }
+
+
+class Database:
+    """One connection, owned by one execution environment (not shared between threads)."""
+
+    def __init__(self, config: ApiConfig):
+        self._config = config
+        self._conn: psycopg2.extensions.connection | None = None
+        self._secret_kwargs: dict[str, Any] | None = None
+
+    def _connect_kwargs(self) -> dict[str, Any]:
+        common = {"connect_timeout": self._config.connect_timeout_s, "application_name": self._config.application_name}
+        if self._config.database_url:
+            return {"dsn": self._config.database_url, **common}
+        if self._config.database_secret_arn:
+            if self._secret_kwargs is None:
+                try:
+                    self._secret_kwargs = _secret_connect_kwargs(self._config.database_secret_arn)
+                except Exception as exc:  # boto3/botocore errors, a malformed secret: no credentials now
+                    raise DatabaseUnavailable(f"cannot read the database secret: {exc!r}") from exc
+            return {**self._secret_kwargs, **common}
+        raise DatabaseUnavailable("no database configured (SMARTHOME_API_DATABASE_URL or _DB_SECRET_ARN)")
+
+    def _open(self) -> psycopg2.extensions.connection:
+        kwargs = self._connect_kwargs()
+        try:
+            conn = psycopg2.connect(**kwargs)
+        except psycopg2.OperationalError as exc:
+            self._secret_kwargs = None  # a rotated password: read the secret again next time
+            raise DatabaseUnavailable(f"connect failed: {exc}") from exc
+        try:
+            conn.autocommit = True
+            with conn.cursor() as cur:
+                cur.execute(_session_setup(self._config))
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            conn.close()
+            raise DatabaseUnavailable(f"session setup failed: {exc}") from exc
+        return conn
+
+    def fetch(self, statement: Statement) -> list[tuple[Any, ...]]:
+        """Run one read; retry once on a fresh connection when a reused one turns out dead."""
+        reused = self._conn is not None
+        try:
+            return self._run(statement)
+        except DatabaseUnavailable:
+            if not reused or self._conn is not None:
+                raise
+            logger.warning("database connection lost; reconnecting once")
+            return self._run(statement)
+
+    def _run(self, statement: Statement) -> list[tuple[Any, ...]]:
+        if self._conn is None:
+            self._conn = self._open()
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(statement.sql, statement.params)
+                return cur.fetchall()
+        except psycopg2.errors.QueryCanceled as exc:
+            raise DatabaseUnavailable(f"statement timeout: {exc}") from exc
+        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+            self.close()
+            raise DatabaseUnavailable(f"connection failed: {exc}") from exc
+        except psycopg2.DataError as exc:
+            raise InvalidValue(exc.pgcode or "22000") from exc
+
+    def backend_pid(self) -> int | None:
+        """The server process of the open connection (tests use it to prove reuse)."""
+        return self._conn.get_backend_pid() if self._conn is not None and not self._conn.closed else None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            finally:
+                self._conn = None

@@ -1,0 +1,219 @@
+"""Every SQL statement the API runs, built only from allow-listed names (lambda_api.columns).
+
+Values from a request travel as query parameters (psycopg2 `%(name)s`), never as SQL text. Identifiers
+come from the allow-list, which refuses at import anything that is not a plain lower-case identifier.
+
+Pages are keyset-paginated on the primary key order (house_id, timeframe): the cursor is the key of the
+next page's first row, so pages never overlap or skip rows, and each page is one index range scan.
+Each page query also finds the row after the page, if any: that is where the next page starts.
+
+JSON pages are built by PostgreSQL: decoding 1,440 rows x 21 columns into Python objects and encoding
+them again costs the Lambda several times more than shipping one text value. Per-minute rows use one
+`concat()` call per row (a third cheaper than `json_agg` for a day of energy readings); it writes
+numbers as PostgreSQL prints them, so a NaN or Infinity, which JSON cannot hold, would come out bare:
+the caller checks with `has_non_json_number` and then asks again for the `json_agg` form.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from lambda_api.columns import DEVICE, ENERGY, HOME, Table
+
+Interval = Literal["hour", "day"]
+#: How a page comes back: JSON built row by row with concat(), JSON by json_agg, or plain rows (CSV).
+Shape = Literal["fast_json", "json", "rows"]
+Aggregate = Literal["avg", "min", "max", "sum", "kwh"]
+
+#: SQL for each allowed aggregate; `{c}` is an allow-listed column. kWh: per-minute kW readings / 60.
+AGGREGATES: dict[str, str] = {
+    "avg": "avg({c})",
+    "min": "min({c})",
+    "max": "max({c})",
+    "sum": "sum({c})",
+    "kwh": "sum({c}) / 60.0",
+}
+INTERVALS: tuple[str, ...] = ("hour", "day")
+#: Lists that are not paginated (homes, a home's devices) are tiny; this only bounds a broken table.
+LIST_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class Statement:
+    """SQL text (allow-listed identifiers only) and its parameter values."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A keyset page over (house_id, <time column>)."""
+
+    start: Any  # datetime | None
+    end: Any
+    house_id: int | None
+    after_house: int | None  # the cursor: first key of this page, inclusive
+    after_time: Any
+    limit: int
+
+
+def _select_list(names: tuple[str, ...] | list[str], table: Table) -> str:
+    """Allow-listed column names as a SELECT list; a name not in `table`'s allow-list raises KeyError."""
+    return ", ".join(table.column(name).name for name in names)
+
+
+def _range_conditions(page: PageRequest, time_column: str) -> tuple[list[str], dict[str, Any]]:
+    """WHERE terms for the timeframe, the home and the cursor, with their parameters."""
+    terms: list[str] = []
+    params: dict[str, Any] = {"fetch": page.limit + 1, "limit": page.limit}
+    if page.start is not None:
+        terms.append("timeframe >= %(start)s")
+        params["start"] = page.start
+    if page.end is not None:
+        terms.append("timeframe < %(end)s")
+        params["end"] = page.end
+    if page.house_id is not None:
+        terms.append("house_id = %(house_id)s")
+        params["house_id"] = page.house_id
+    if page.after_house is not None:
+        terms.append(f"(house_id, {time_column}) >= (%(after_house)s, %(after_time)s)")
+        params["after_house"] = page.after_house
+        params["after_time"] = page.after_time
+    return terms, params
+
+
+def _where(terms: list[str]) -> str:
+    return ("WHERE " + " AND ".join(terms)) if terms else ""
+
+
+def _json_row(table: Table, names: list[str]) -> str:
+    """SQL for one row as a JSON object, by one concat(): keys from the allow-list, numbers as PostgreSQL
+    prints them; timestamps and text through to_json (ISO-8601, escaping, null)."""
+    args: list[str] = []
+    for index, name in enumerate(names):
+        column = table.column(name)
+        args.append(f"""'{"{" if index == 0 else ","}"{column.name}":'""")
+        if column.type in ("date-time", "string") or column.nullable:
+            args.append(f"coalesce(to_json({column.name})::text, 'null')")
+        else:
+            args.append(column.name)
+    return f"concat({', '.join(args)}, '}}')"
+
+
+def _first_page_of(inner: str, key: str, row_json: str | None = None) -> str:
+    """JSON text of the first `limit` rows of `inner` (ordered by house_id, `key`) and how many there are.
+
+    `row_json` is an expression over `p` giving one row's JSON; without it, json_agg does the work.
+    """
+    if row_json is None:
+        rows = f"coalesce(json_agg(p ORDER BY p.house_id, p.{key}), '[]')::text"
+    else:
+        rows = f"'[' || coalesce(string_agg({row_json}, ',' ORDER BY p.house_id, p.{key}), '') || ']'"
+    return f"SELECT {rows} AS rows, count(*) AS n FROM ({inner} LIMIT %(limit)s) AS p"
+
+
+_BARE_SPECIAL_NUMBER = re.compile(r":-?(?:NaN|Infinity)[,}]")
+
+
+def has_non_json_number(rows_json: str) -> bool:
+    """True when a `fast_json` page may hold a number JSON cannot represent (NaN, Infinity after a key).
+
+    Such a token needs an upper-case N or I, which keys, digits and ISO timestamps never have: that
+    one-character scan (memchr-fast) spares the regex on almost every page. A match inside a quoted text
+    value is a false alarm, which only costs the slower `json_agg` form.
+    """
+    if "N" not in rows_json and "I" not in rows_json:
+        return False
+    return _BARE_SPECIAL_NUMBER.search(rows_json) is not None
+
+
+def readings_page(table: Table, columns: tuple[str, ...], page: PageRequest, shape: Shape) -> Statement:
+    """Per-minute rows of `weather` or `energy_consuming_device` for a timeframe, one page.
+
+    JSON shapes: one row (rows as JSON text, their count, the next page's first key or NULLs). The next
+    key is looked up by a second walk of the primary key index (index-only), cheaper than holding the
+    page in a CTE to pick its last row. "rows" (CSV): the rows themselves, `limit + 1` of them.
+    """
+    terms, params = _range_conditions(page, "timeframe")
+    names = ["house_id", "timeframe", "time_raw", *columns]
+    select = _select_list(names, table)
+    ordered = f"FROM {table.name} {_where(terms)} ORDER BY house_id, timeframe"
+    if shape == "rows":
+        return Statement(f"SELECT {select} {ordered} LIMIT %(fetch)s", params)
+    row_json = _json_row(table, names) if shape == "fast_json" else None
+    sql = f"""
+SELECT page.rows, page.n, next.house_id, next.timeframe
+FROM ({_first_page_of(f"SELECT {select} {ordered}", "timeframe", row_json)}) AS page
+LEFT JOIN LATERAL (SELECT house_id, timeframe {ordered} OFFSET %(limit)s LIMIT 1) AS next ON true"""
+    return Statement(sql, params)
+
+
+def summary_page(
+    columns: tuple[str, ...], interval: str, aggregate: str, tz: str, page: PageRequest, shape: Shape
+) -> Statement:
+    """Per home and hour/day (in time zone `tz`): one aggregate per device, plus the readings counted.
+
+    A bucket starts at `period_start`; the first and last buckets only hold the minutes inside
+    [start, end). The cursor's time is a bucket start, and every row of that bucket or later buckets is
+    at or after it, so it can bound the scan of raw rows as well as the buckets.
+    """
+    if interval not in INTERVALS:
+        raise ValueError(interval)
+    template = AGGREGATES[aggregate]
+    aggregates = ", ".join(f"{template.format(c=ENERGY.column(c).name)} AS {c}" for c in columns)
+    terms, params = _range_conditions(page, "timeframe")
+    params.update(interval=interval, tz=tz)
+    buckets = f"""
+SELECT house_id, period_start, readings, {", ".join(columns)} FROM (
+  SELECT house_id, date_trunc(%(interval)s, timeframe, %(tz)s) AS period_start, count(*) AS readings,
+         {aggregates}
+  FROM {ENERGY.name} {_where(terms)}
+  GROUP BY 1, 2
+) AS buckets
+ORDER BY house_id, period_start LIMIT %(fetch)s"""
+    if shape == "rows":
+        return Statement(buckets, params)  # json_agg for both JSON shapes: buckets are few
+    # Aggregating twice would cost more than holding the (small) page of buckets in a CTE.
+    sql = f"""
+WITH page AS MATERIALIZED ({buckets})
+SELECT page_json.rows, page_json.n, next.house_id, next.period_start
+FROM ({_first_page_of("SELECT * FROM page ORDER BY house_id, period_start", "period_start")}) AS page_json
+LEFT JOIN LATERAL (SELECT house_id, period_start FROM page ORDER BY house_id, period_start
+                   OFFSET %(limit)s LIMIT 1) AS next ON true"""
+    return Statement(sql, params)
+
+
+def homes(shape: Shape) -> Statement:
+    """Every home (there are few: capped all the same)."""
+    inner = f"SELECT {_select_list(HOME.column_names, HOME)} FROM {HOME.name} ORDER BY house_id LIMIT %(cap)s"
+    return Statement(_list_envelope(inner, "listed.house_id", shape), {"cap": LIST_CAP})
+
+
+def home_exists(house_id: int) -> Statement:
+    sql = f"SELECT EXISTS (SELECT 1 FROM {HOME.name} WHERE house_id = %(house_id)s)"
+    return Statement(sql, {"house_id": house_id})
+
+
+def devices(house_id: int, order: tuple[str, ...], shape: Shape) -> Statement:
+    """The device dimension of one home, in HomeC column order."""
+    inner = (
+        f"SELECT {_select_list(DEVICE.column_names, DEVICE)} FROM {DEVICE.name} WHERE house_id = %(house_id)s "
+        "ORDER BY array_position(%(order)s::text[], device), device LIMIT %(cap)s"
+    )
+    order_by = "array_position(%(order)s::text[], listed.device), listed.device"
+    params = {"house_id": house_id, "order": list(order), "cap": LIST_CAP}
+    return Statement(_list_envelope(inner, order_by, shape), params)
+
+
+def _list_envelope(inner: str, order_by: str, shape: Shape) -> str:
+    """A small list as one JSON array and its length (ordered explicitly: aggregate input order is not
+    guaranteed)."""
+    if shape == "rows":
+        return inner
+    return f"SELECT coalesce(json_agg(listed ORDER BY {order_by}), '[]')::text, count(*) FROM ({inner}) AS listed"
+
+
+HEALTH = Statement("SELECT 1", {})

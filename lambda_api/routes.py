@@ -1,0 +1,200 @@
+"""The routes: parameters (declared for validation and the OpenAPI document) and what each one answers.
+
+Routes are registered on each resolver by `register` (a shared Powertools `Router` would point at
+whichever resolver included it last, and the local server runs several resolvers at once). They read the
+request and the connection from the current execution environment (lambda_api.runtime).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+
+from lambda_api import queries, responses, runtime, schemas
+from lambda_api.columns import DEVICE, DEVICE_COLUMNS, ENERGY, HOME, WEATHER, WEATHER_COLUMNS, Table
+from lambda_api.config import DEFAULT_LIMIT, MAX_LIMIT
+from lambda_api.db import InvalidValue
+from lambda_api.params import BadParameter, Cursor, parse_devices, parse_time_zone, parse_timeframe, wants_csv
+from lambda_api.queries import PageRequest, Statement
+
+INT4_MAX = 2**31 - 1
+INVALID_PARAMETER_VALUE = "22023"  # SQLSTATE of "time zone ... not recognized"
+DeviceName = Literal[DEVICE_COLUMNS]  # type: ignore[valid-type]
+
+_TIME_HELP = (
+    "ISO-8601 date (2016-01-01, midnight UTC) or date-time (2016-01-01T05:00:00Z, 2016-01-01T00:00-05:00; "
+    "no offset means UTC), or unix seconds (1451624400)."
+)
+Start = Annotated[str | None, Query(description="Inclusive start of the timeframe. " + _TIME_HELP)]
+End = Annotated[str | None, Query(description="Exclusive end of the timeframe. " + _TIME_HELP)]
+HouseFilter = Annotated[int | None, Query(ge=1, le=INT4_MAX, description="Only this home.")]
+Limit = Annotated[
+    int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (default {DEFAULT_LIMIT}, at most {MAX_LIMIT}).")
+]
+CursorParam = Annotated[
+    str | None, Query(max_length=200, description="Where the next page starts: `next_cursor` of the previous page.")
+]
+Devices = Annotated[
+    list[DeviceName] | None,
+    Query(description="Devices to return, repeated for several (`device=furnace_1_kw&device=fridge_kw`); default all."),
+]
+
+
+def _page_request(
+    start: str | None, end: str | None, house_id: int | None, limit: int, cursor: str | None
+) -> PageRequest:
+    timeframe = parse_timeframe(start, end)
+    after = Cursor.decode(cursor) if cursor else None
+    return PageRequest(
+        start=timeframe.start,
+        end=timeframe.end,
+        house_id=house_id,
+        after_house=after.house_id if after else None,
+        after_time=after.at if after else None,
+        limit=limit,
+    )
+
+
+def _current() -> tuple[runtime.Environment, runtime.Request]:
+    """The environment and the request being answered (set by the handler around each resolve)."""
+    env = runtime.current()
+    if env.request is None:
+        raise RuntimeError("a route ran outside lambda_api.handler.handler")
+    return env, env.request
+
+
+def _serve_page(build: Callable[[queries.Shape], Statement], header: tuple[str, ...], limit: int) -> Response[str]:
+    """Run a page query as JSON (built by PostgreSQL) or as rows for CSV, and attach the next cursor.
+
+    `build(shape) -> Statement`. JSON comes back as one row (rows, count, next key); CSV as
+    `limit + 1` rows, the extra one being the next page's first row.
+    """
+    env, request = _current()
+    if wants_csv(request.header("accept")):
+        rows = env.db.fetch(build("rows"))
+        cursor = Cursor(rows[limit][0], rows[limit][1]).encode() if len(rows) > limit else None
+        return responses.csv_page(request, header, rows[:limit], cursor)
+    ((rows_json, count, next_house, next_time),) = env.db.fetch(build("fast_json"))
+    if queries.has_non_json_number(rows_json):  # NaN/Infinity in the table: let json_agg quote them
+        ((rows_json, count, next_house, next_time),) = env.db.fetch(build("json"))
+    cursor = Cursor(next_house, next_time).encode() if next_house is not None else None
+    return responses.json_page(request, rows_json, count, cursor)
+
+
+def _serve_list(build: Callable[[queries.Shape], Statement], header: tuple[str, ...]) -> Response[str]:
+    """A small unpaginated list (homes, devices) as JSON or CSV."""
+    env, request = _current()
+    if wants_csv(request.header("accept")):
+        return responses.csv_page(request, header, env.db.fetch(build("rows")), None)
+    ((rows_json, count),) = env.db.fetch(build("json"))
+    return responses.json_list(rows_json, count)
+
+
+def _readings(table: Table, columns: tuple[str, ...], page: PageRequest) -> Response[str]:
+    header = ("house_id", "timeframe", "time_raw", *columns)
+    return _serve_page(lambda shape: queries.readings_page(table, columns, page, shape), header, page.limit)
+
+
+class HomeNotFound(LookupError):
+    """A path names a home that does not exist (404)."""
+
+
+def health() -> Response[str]:
+    """Liveness and database reachability (no API key needed)."""
+    runtime.current().db.fetch(queries.HEALTH)
+    return Response(200, responses.JSON, '{"status":"ok","database":"ok"}')
+
+
+def list_homes() -> Response[str]:
+    """Every home, with the timeframe and row counts of its readings."""
+    return _serve_list(queries.homes, HOME.column_names)
+
+
+def list_devices(house_id: Annotated[int, Path(ge=1, le=INT4_MAX, description="The home.")]) -> Response[str]:
+    """The devices (power columns) one home reports."""
+    env = runtime.current()
+    if not env.db.fetch(queries.home_exists(house_id))[0][0]:
+        raise HomeNotFound(house_id)
+    header = tuple(c.name for c in DEVICE.columns)
+    return _serve_list(lambda shape: queries.devices(house_id, DEVICE_COLUMNS, shape), header)
+
+
+def weather(
+    start: Start = None,
+    end: End = None,
+    house_id: HouseFilter = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Response[str]:
+    """Per-minute weather readings for a timeframe, paginated in (house_id, timeframe) order."""
+    page = _page_request(start, end, house_id, limit, cursor)
+    return _readings(WEATHER, WEATHER_COLUMNS, page)
+
+
+def energy(
+    start: Start = None,
+    end: End = None,
+    house_id: HouseFilter = None,
+    device: Devices = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Response[str]:
+    """Per-minute device readings (kW) for a timeframe, all devices or the ones named."""
+    page = _page_request(start, end, house_id, limit, cursor)
+    return _readings(ENERGY, parse_devices(device), page)
+
+
+def energy_summary(
+    start: Start = None,
+    end: End = None,
+    house_id: HouseFilter = None,
+    device: Devices = None,
+    interval: Annotated[Literal["hour", "day"], Query(description="Bucket size.")] = "hour",
+    agg: Annotated[
+        Literal["avg", "min", "max", "sum", "kwh"],
+        Query(description="avg/min/max/sum of the per-minute kW readings, or kwh: energy (sum / 60)."),
+    ] = "avg",
+    tz: Annotated[str, Query(max_length=64, description="IANA time zone for bucket boundaries.")] = "UTC",
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
+) -> Response[str]:
+    """Per home, hour or day and device: an aggregate of the readings in the timeframe."""
+    page = _page_request(start, end, house_id, limit, cursor)
+    columns = parse_devices(device)
+    zone = parse_time_zone(tz)
+    header = ("house_id", "period_start", "readings", *columns)
+
+    def build(shape: queries.Shape) -> Statement:
+        return queries.summary_page(columns, interval, agg, zone, page, shape)
+
+    try:
+        return _serve_page(build, header, limit)
+    except InvalidValue as exc:
+        if exc.sqlstate != INVALID_PARAMETER_VALUE:  # only the time zone name can be refused here
+            raise
+        raise BadParameter("tz", "unknown time zone; use an IANA name such as America/New_York") from None
+
+
+def register(app: Any) -> None:
+    """Add every data route, with its OpenAPI responses, to a Powertools resolver."""
+    app.get("/health", summary="Health", responses=schemas.health_responses(), tags=["meta"])(health)
+    app.get("/homes", summary="Homes", responses=schemas.list_responses(HOME), tags=["homes"])(list_homes)
+    app.get(
+        "/homes/<house_id>/devices",
+        summary="A home's devices",
+        responses=schemas.list_responses(DEVICE, not_found=True),
+        tags=["homes"],
+    )(list_devices)
+    app.get("/weather", summary="Weather readings", responses=schemas.page_responses(WEATHER), tags=["readings"])(
+        weather
+    )
+    app.get("/energy", summary="Device readings", responses=schemas.page_responses(ENERGY), tags=["readings"])(energy)
+    app.get(
+        "/energy/summary",
+        summary="Device readings per hour or day",
+        responses=schemas.page_responses(schemas.SUMMARY),
+        tags=["readings"],
+    )(energy_summary)
