@@ -57,6 +57,8 @@ lambda-zip: venv
 
 bench: venv
 	$(BIN)/python -m bench.load_benchmark
+	$(BIN)/python -m bench.export_warehouse_benchmark
+	$(BIN)/python -m bench.dashboard_benchmark
 
 bench-api: venv
 	$(BIN)/python -m bench.api_benchmark

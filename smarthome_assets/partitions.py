@@ -1,8 +1,10 @@
 """The daily partitions, shared by every partitioned asset, check, job and schedule.
 
 One partition per UTC day of the data (SMARTHOME_FIRST_DAY..SMARTHOME_LAST_DAY, by default the real
-HomeC file's 2016-01-01..2016-12-16). Every partitioned asset handles a whole range in one run
-(`BackfillPolicy.single_run()`), so a year's backfill is one pass, not 351 runs.
+HomeC file's 2016-01-01..2016-12-16; with SMARTHOME_DATA_ENDS_YESTERDAY=1 the same number of days,
+moved to end yesterday, so the 02:00 UTC schedule finds a new day to export and load). Every
+partitioned asset handles a whole range in one run (`BackfillPolicy.single_run()`), so a year's
+backfill is one pass, not 351 runs.
 """
 
 from __future__ import annotations

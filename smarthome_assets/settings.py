@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from smarthome_assets.homec import contract
@@ -34,6 +34,10 @@ class Settings:
     s3_endpoint_url: str | None = None
     #: aws: libpq sslmode for RDS (`require` by default; `verify-full` with a CA bundle is stricter).
     database_sslmode: str = "require"
+    #: SMARTHOME_DATA_ENDS_YESTERDAY=1: whole days the data and the partitions were moved forward so that
+    #: the last day is yesterday (UTC, when the process started), giving the daily schedule new days in a
+    #: demo; 0 keeps the data's own days. Readings keep their `time_raw`; their timeframe moves.
+    shift_days: int = 0
 
     @property
     def object_store_root(self) -> Path:
@@ -68,12 +72,25 @@ def load_settings() -> Settings:
     last_day = _date_setting("SMARTHOME_LAST_DAY", defaults.last_day)
     if last_day < first_day:
         raise ValueError(f"SMARTHOME_LAST_DAY ({last_day}) is before SMARTHOME_FIRST_DAY ({first_day})")
+    shift = days_to_yesterday(last_day) if _flag("SMARTHOME_DATA_ENDS_YESTERDAY") else 0
     return Settings(
-        env=env, home=home, source_files=sources, first_day=first_day, last_day=last_day,
+        env=env, home=home, source_files=sources,
+        first_day=first_day + timedelta(days=shift), last_day=last_day + timedelta(days=shift),
+        timeframe_origin=defaults.timeframe_origin + timedelta(days=shift), shift_days=shift,
         s3_prefix=os.environ.get("SMARTHOME_S3_PREFIX", defaults.s3_prefix).strip("/"),
         s3_endpoint_url=os.environ.get("SMARTHOME_S3_ENDPOINT_URL") or None,
         database_sslmode=os.environ.get("SMARTHOME_DATABASE_SSLMODE", defaults.database_sslmode),
     )
+
+
+def days_to_yesterday(last_day: date, now: datetime | None = None) -> int:
+    """Whole days that move `last_day` to yesterday (UTC)."""
+    yesterday = (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=1)
+    return (yesterday - last_day).days
+
+
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _date_setting(name: str, default: date) -> date:

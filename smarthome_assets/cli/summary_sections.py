@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import smarthome_assets.dashboard.summary  # registers the dashboard section of the summary
 from smarthome_assets.cli.summary import section
 from smarthome_assets.ingestion.assets import current_manifests
 from smarthome_assets.ingestion.checks import merged_reasons
@@ -32,3 +33,7 @@ def sources(settings, resources):
             rows.append(("  quarantine file", store.uri(m.quarantine_key)))
     rows.append(("object store", store.uri("")))
     return rows
+
+
+# Other domains' sections, after these (sections show in the order they register).
+import smarthome_assets.warehouse.summary  # noqa: E402, F401

@@ -80,4 +80,16 @@ def load_range(
             raise
         finally:
             cur.close()
+        _analyze(conn)
     return result
+
+
+def _analyze(conn) -> None:
+    """Fresh statistics for the planner: without them a one-day API query took 65 ms instead of 7.8 ms
+    (autovacuum had not analysed the tables minutes after a year's load)."""
+    cur = conn.cursor()
+    try:
+        cur.execute(statements.ANALYZE_LOADED)
+        conn.commit()
+    finally:
+        cur.close()

@@ -30,6 +30,8 @@ FROM home ORDER BY house_id
 """
 
 
+ANALYZE_LOADED = "ANALYZE home, weather, energy_consuming_device"
+
 MISSING_HOMES = "SELECT h FROM unnest($1::integer[]) AS h WHERE h NOT IN (SELECT house_id FROM home)"
 
 

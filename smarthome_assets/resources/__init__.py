@@ -18,14 +18,23 @@ from smarthome_assets.settings import Settings, load_settings
 
 
 def local_resources(settings: Settings) -> dict[str, Any]:
+    # Domain resources build on the base ones in this package, so they are imported when used, not above.
+    from smarthome_assets.exports.api_client import ApiClient
+    from smarthome_assets.warehouse.resource import PostgresWarehouse
+
     return {
         "object_store": LocalObjectStore(root=str(settings.object_store_root)),
         "postgres": EmbeddedPostgres(pgdata=str(settings.pgdata), database="smarthome"),
         "sources": HomeCSources(paths=list(settings.source_files), default_dir=str(settings.generated_data_dir)),
+        "api_client": ApiClient(database=EmbeddedPostgres(pgdata=str(settings.pgdata), database="smarthome")),
+        "warehouse": PostgresWarehouse(database=EmbeddedPostgres(pgdata=str(settings.pgdata), database="warehouse")),
     }
 
 
 def aws_resources(settings: Settings) -> dict[str, Any]:
+    from smarthome_assets.exports.api_client import ApiClient
+    from smarthome_assets.warehouse.resource import RedshiftWarehouse
+
     return {
         "object_store": S3ObjectStore(
             bucket=dg.EnvVar("SMARTHOME_S3_BUCKET"),
@@ -34,6 +43,14 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
         ),
         "postgres": PostgresUrl(database_url=dg.EnvVar("SMARTHOME_DATABASE_URL"), sslmode=settings.database_sslmode),
         "sources": HomeCSources(paths=list(settings.source_files), default_dir=str(settings.generated_data_dir)),
+        "api_client": ApiClient(base_url=dg.EnvVar("SMARTHOME_API_URL")),
+        "warehouse": RedshiftWarehouse(
+            host=dg.EnvVar("SMARTHOME_REDSHIFT_HOST"),
+            database=dg.EnvVar("SMARTHOME_REDSHIFT_DATABASE"),
+            user=dg.EnvVar("SMARTHOME_REDSHIFT_USER"),
+            password=dg.EnvVar("SMARTHOME_REDSHIFT_PASSWORD"),
+            iam_role=dg.EnvVar("SMARTHOME_REDSHIFT_IAM_ROLE"),
+        ),
     }
 
 

@@ -1,0 +1,8 @@
+"""The energy dashboard: warehouse queries -> Altair charts -> one offline HTML page and PNG images.
+
+queries.py   the SQL (plain, portable to Redshift) and the small data model it fills
+charts.py    pure functions from that data to Altair (Vega-Lite) charts
+page.py      the self-contained HTML page (Vega, Vega-Lite, Vega-Embed inlined) and the PNGs (vl-convert)
+assets.py    the `dashboard` asset and its checks; definitions.py its job
+layout.py    where the page and images are written
+"""

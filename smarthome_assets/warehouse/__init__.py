@@ -1,0 +1,1 @@
+"""The star-schema warehouse (Redshift, or PostgreSQL locally), loaded from the daily exports."""
