@@ -40,13 +40,7 @@ def _peak_rss_mb() -> float:
 def _fresh_database(pgdata: Path, name: str) -> str:
     from smarthome_assets.services import embedded_postgres
 
-    admin = embedded_postgres.server_url(pgdata)
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
-    return embedded_postgres.server_url(pgdata, name)
+    return embedded_postgres.recreate_database(pgdata, name)
 
 
 def _days(count: int) -> list[date]:

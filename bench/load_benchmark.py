@@ -57,14 +57,8 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _prepare_db(pgdata: Path, name: str, homes: int) -> str:
-    admin = embedded_postgres.server_url(pgdata)
-    conn = psycopg2.connect(admin)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
-    url = embedded_postgres.server_url(pgdata, name)
+def _prepare_db(pgdata: Path, name: str) -> str:
+    url = embedded_postgres.recreate_database(pgdata, name)
     apply_migrations(url)
     return url
 
@@ -156,7 +150,7 @@ METHODS = {"original": method_original, "project": method_project, "dagster": me
 def _child(args: argparse.Namespace) -> None:
     files = [Path(f) for f in args.files]
     workdir = Path(args.workdir)
-    url = _prepare_db(Path(args.pgdata), f"bench_{args.method}", len(files))
+    url = _prepare_db(Path(args.pgdata), f"bench_{args.method}")
     started = time.perf_counter()
     extra = METHODS[args.method](files, url, workdir)
     seconds = time.perf_counter() - started

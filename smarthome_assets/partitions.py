@@ -26,6 +26,11 @@ daily_partitions = dg.DailyPartitionsDefinition(
 single_run = dg.BackfillPolicy.single_run()
 
 
+def daily_asset(**kwargs):
+    """`dg.asset` for a daily-partitioned asset that takes a whole day range in one run."""
+    return dg.asset(partitions_def=daily_partitions, backfill_policy=single_run, **kwargs)
+
+
 def partition_days(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> list[date]:
     """The days a run covers: one partition or a whole range."""
     window = context.partition_time_window

@@ -8,7 +8,6 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-import psycopg2
 import pytest
 
 from smarthome_assets.services import embedded_postgres
@@ -29,15 +28,10 @@ def pg_server(tmp_path_factory):
 @pytest.fixture
 def fresh_database(pg_server):
     """A new empty database on the session server; returns (url, name). Dropped afterwards."""
-    admin_url, pgdata = pg_server
+    _admin_url, pgdata = pg_server
     name = f"t_{uuid.uuid4().hex[:10]}"
-    url = embedded_postgres.server_url(pgdata, name)
-    yield url, name
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    conn.close()
+    yield embedded_postgres.server_url(pgdata, name), name
+    embedded_postgres.drop_database(pgdata, name)
 
 
 @pytest.fixture

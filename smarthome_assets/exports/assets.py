@@ -12,7 +12,7 @@ from smarthome_assets.exports import checks
 from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.exports.writer import ExportReport, export_days
 from smarthome_assets.ingestion.assets import rds_tables
-from smarthome_assets.partitions import daily_partitions, partition_days, single_run
+from smarthome_assets.partitions import daily_asset, partition_days
 from smarthome_assets.resources.object_store import ObjectStore
 from smarthome_assets.resources.postgres import PostgresDatabase
 
@@ -36,10 +36,8 @@ def _metadata(store: ObjectStore, report: ExportReport, api: ApiClient, seconds:
     }
 
 
-@dg.asset(
+@daily_asset(
     group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     deps=[rds_tables],
     kinds={"api", "csv"},
     check_specs=checks.EXPORT_CHECKS,

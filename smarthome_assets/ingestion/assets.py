@@ -20,7 +20,7 @@ from smarthome_assets.ingestion import checks
 from smarthome_assets.ingestion.clean_days import CleanResult, clean_range, staged_homes_by_day
 from smarthome_assets.ingestion.landing import Manifest, land_file
 from smarthome_assets.ingestion.registry import HomeRegistry
-from smarthome_assets.partitions import daily_partitions, partition_days, single_run
+from smarthome_assets.partitions import daily_asset, partition_days
 from smarthome_assets.resources.object_store import ObjectStore
 from smarthome_assets.resources.postgres import PostgresDatabase
 from smarthome_assets.resources.sources import HomeCSources
@@ -41,10 +41,8 @@ def current_manifests(store: ObjectStore) -> list[Manifest]:
     return [m for m in manifests if m is not None]
 
 
-@dg.asset(
+@daily_asset(
     group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     kinds={"csv", "arrow"},
     check_specs=checks.RAW_CSV_CHECKS,
     description="HomeC files landed byte for byte in the object store's raw zone and staged by day as "
@@ -96,10 +94,8 @@ def _clean_metadata(result: CleanResult) -> dict:
     }
 
 
-@dg.asset(
+@daily_asset(
     group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     deps=[raw_csv],
     kinds={"arrow"},
     check_specs=checks.clean_check_specs("clean_weather"),
@@ -112,10 +108,8 @@ def clean_weather(context: dg.AssetExecutionContext, object_store: ObjectStore):
                                 check_results=checks.clean_results("clean_weather", result))
 
 
-@dg.asset(
+@daily_asset(
     group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     deps=[raw_csv],
     kinds={"arrow"},
     check_specs=checks.clean_check_specs("clean_devices"),
@@ -127,10 +121,8 @@ def clean_devices(context: dg.AssetExecutionContext, object_store: ObjectStore):
                                 check_results=checks.clean_results("clean_devices", result))
 
 
-@dg.asset(
+@daily_asset(
     group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     deps=[clean_weather, clean_devices],
     kinds={"postgres"},
     check_specs=checks.HOMES_CHECKS,
@@ -158,10 +150,8 @@ def homes(context: dg.AssetExecutionContext, object_store: ObjectStore, postgres
     )
 
 
-@dg.asset(
+@daily_asset(
     group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     deps=[homes],
     kinds={"postgres"},
     check_specs=checks.RDS_CHECKS,

@@ -60,6 +60,23 @@ def ensure_database(admin_url: str, database: str) -> None:
         conn.close()
 
 
+def drop_database(pgdata: Path, database: str) -> None:
+    """Drop `database` if it exists, disconnecting its users first."""
+    conn = psycopg2.connect(server_url(Path(pgdata)))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+    finally:
+        conn.close()
+
+
+def recreate_database(pgdata: Path, database: str) -> str:
+    """Drop `database` and create it empty; return its URL (tests and benchmarks start from nothing)."""
+    drop_database(pgdata, database)
+    return server_url(Path(pgdata), database)
+
+
 def stop_server(pgdata: Path) -> bool:
     """Stop the server owning `pgdata`; False when none was running."""
     if not is_running(Path(pgdata)):

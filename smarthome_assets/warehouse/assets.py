@@ -8,7 +8,7 @@ import time
 import dagster as dg
 
 from smarthome_assets.exports.assets import daily_exports
-from smarthome_assets.partitions import daily_partitions, partition_days, single_run
+from smarthome_assets.partitions import daily_asset, partition_days
 from smarthome_assets.resources.object_store import ObjectStore
 from smarthome_assets.resources.postgres import PostgresDatabase
 from smarthome_assets.warehouse import checks
@@ -18,10 +18,8 @@ from smarthome_assets.warehouse.resource import Warehouse
 GROUP = "warehouse"
 
 
-@dg.asset(
+@daily_asset(
     group_name=GROUP,
-    partitions_def=daily_partitions,
-    backfill_policy=single_run,
     deps=[daily_exports],
     kinds={"redshift", "sql"},
     check_specs=checks.WAREHOUSE_CHECKS,
