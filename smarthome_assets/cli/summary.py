@@ -5,6 +5,7 @@ Each domain can add a section: a function (settings, resources) -> list of (labe
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -14,6 +15,12 @@ from smarthome_assets.settings import Settings
 
 Section = Callable[[Settings, dict[str, Any]], list[tuple[str, str]]]
 SECTIONS: list[tuple[str, Section]] = []
+#: Modules that register sections, in the order the summary shows them (the data's order through the pipeline).
+SECTION_MODULES = (
+    "smarthome_assets.cli.summary_sections",
+    "smarthome_assets.warehouse.summary",
+    "smarthome_assets.dashboard.summary",
+)
 
 
 def section(title: str) -> Callable[[Section], Section]:
@@ -33,7 +40,8 @@ def _table(title: str, rows: list[tuple[str, str]]) -> list[str]:
 
 def render(settings: Settings, resources: dict[str, Any], result: dg.ExecuteInProcessResult,
            seconds: float, instance: dg.DagsterInstance) -> str:
-    import smarthome_assets.cli.summary_sections  # noqa: F401  (registers the sections)
+    for module in SECTION_MODULES:
+        importlib.import_module(module)  # each registers its sections once, on first import
 
     status = "succeeded" if result.success else "FAILED"
     lines = ["", f"smarthome run {status} in {seconds:.1f}s (run {result.run_id[:8]})"]

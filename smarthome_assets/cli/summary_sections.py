@@ -1,8 +1,8 @@
-"""The ingestion sections of the run summary (other domains add theirs in their own modules)."""
+"""The ingestion sections of the run summary (other domains register theirs in their own modules;
+summary.SECTION_MODULES sets the order)."""
 
 from __future__ import annotations
 
-import smarthome_assets.dashboard.summary  # registers the dashboard section of the summary
 from smarthome_assets.cli.summary import section
 from smarthome_assets.ingestion.assets import current_manifests
 from smarthome_assets.ingestion.checks import merged_reasons
@@ -34,6 +34,3 @@ def sources(settings, resources):
     rows.append(("object store", store.uri("")))
     return rows
 
-
-# Other domains' sections, after these (sections show in the order they register).
-import smarthome_assets.warehouse.summary  # noqa: E402, F401
