@@ -206,9 +206,69 @@ def _openapi(app: Any) -> Response[str]:
     return Response(200, responses.JSON, document)
 
 
+class _OwnEvent:
+    """Keeps the event being resolved on the resolver itself, not on Powertools' `BaseRouter` class.
+
+    `ApiGatewayResolver.resolve` stores the event in a class attribute (`BaseRouter.current_event = ...`,
+    likewise `lambda_context`), so that `Router`s included in an app can find it: one slot shared by every
+    resolver of the process. Everything after that reads `self.current_event`: the route match, the
+    validation middleware that turns the query string into the route's arguments, the response builder.
+    When two threads resolve at once (the local server, the exports' in-process client), one thread's
+    route then runs with the other's parameters; the first call of a route widens the window, since
+    validation builds the route's parameter models (`Route.dependant`) between the write and the read.
+
+    Each environment (thread) has its own resolvers, so the resolver's own attribute is enough. This is how
+    Powertools' own `HttpResolver` (ASGI) does it: properties shadowing the class attributes. Only `resolve`
+    is supported (`resolve_async` would find no event and raise).
+    """
+
+    _event: Any = None
+    _lambda_context: Any = None
+
+    @property
+    def current_event(self) -> Any:
+        if self._event is None:
+            raise RuntimeError("no event is being resolved")
+        return self._event
+
+    @current_event.setter
+    def current_event(self, value: Any) -> None:
+        self._event = value
+
+    @property
+    def lambda_context(self) -> Any:
+        return self._lambda_context
+
+    @lambda_context.setter
+    def lambda_context(self, value: Any) -> None:
+        self._lambda_context = value
+
+    def resolve(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self._event, self._lambda_context = self._to_proxy_event(event), context  # type: ignore[attr-defined]
+        try:
+            # Also writes BaseRouter.current_event, which nothing reads here.
+            return super().resolve(event, context)  # type: ignore[misc]
+        finally:
+            self._event = self._lambda_context = None
+
+
+class RestResolver(_OwnEvent, APIGatewayRestResolver):
+    """REST API (payload 1.0) events, with the event kept per resolver."""
+
+
+class HttpResolver(_OwnEvent, APIGatewayHttpResolver):
+    """HTTP API (payload 2.0) events, with the event kept per resolver."""
+
+
+#: The thread-safe resolver to build for each Powertools one.
+_OWN_EVENT_RESOLVERS: dict[type, type] = {APIGatewayRestResolver: RestResolver, APIGatewayHttpResolver: HttpResolver}
+
+
 def build_resolver(cls: type, config: ApiConfig) -> Any:
-    """A resolver of one payload format with every route, error handler and the API key check."""
-    app = cls(enable_validation=True, cors=_cors(config), serializer=responses.dumps)
+    """A resolver of one payload format with every route, error handler and the API key check.
+
+    `cls` is the Powertools resolver class of the format; its `_OwnEvent` version is built instead."""
+    app = _OWN_EVENT_RESOLVERS.get(cls, cls)(enable_validation=True, cors=_cors(config), serializer=responses.dumps)
     routes.register(app)
     app.get("/openapi.json", include_in_schema=False)(lambda: _openapi(app))
     app.exception_handler(BadParameter)(_on_bad_parameter)
@@ -224,8 +284,8 @@ def build_resolver(cls: type, config: ApiConfig) -> Any:
 def _resolvers(env: runtime.Environment) -> dict[str, Any]:
     if env.resolvers is None:
         env.resolvers = {
-            "1.0": build_resolver(APIGatewayRestResolver, env.config),
-            "2.0": build_resolver(APIGatewayHttpResolver, env.config),
+            "1.0": build_resolver(RestResolver, env.config),
+            "2.0": build_resolver(HttpResolver, env.config),
         }
     return env.resolvers
 

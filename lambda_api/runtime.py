@@ -66,10 +66,14 @@ def configure(config: ApiConfig) -> None:
 
 
 def current() -> Environment:
-    """This thread's environment, created on first use and renewed after `configure`."""
+    """This thread's environment, created on first use and renewed after `configure`.
+
+    Renewed between requests only: a request in flight (another thread configured meanwhile) keeps the
+    environment it started in, with its request and its connection, until the handler is done.
+    """
     global _config
     env: Environment | None = getattr(_local, "env", None)
-    if env is not None and env.generation == _generation:
+    if env is not None and (env.generation == _generation or env.request is not None):
         return env
     with _lock:
         if _config is None:

@@ -14,6 +14,8 @@ from smarthome_assets.resources.object_store import LocalObjectStore, S3ObjectSt
 from smarthome_assets.resources.postgres import EmbeddedPostgres, PostgresUrl, redact_url
 from smarthome_assets.settings import load_settings
 
+from .homec_files import minutes, write
+
 
 def test_definitions_load_with_every_ingestion_asset_and_check():
     from smarthome_assets.definitions import defs
@@ -49,16 +51,17 @@ def test_passwords_never_reach_display_names():
     assert "s3cret" not in db.display_name() and "***" in redact_url(db.url())
 
 
-def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, fresh_database, s3_bucket, excerpt_path):
+def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, fresh_database, s3_bucket):
     """SMARTHOME_ENV=aws with the real resource classes and EnvVar secrets: S3 is a moto server over HTTP,
     RDS is the embedded PostgreSQL by URL (without SSL: the one thing this cannot exercise here)."""
     url, _ = fresh_database
     endpoint, bucket, _s3 = s3_bucket
+    source = write(tmp_path / "home.csv", minutes(2838))
     for name, value in {
         "SMARTHOME_ENV": "aws", "SMARTHOME_S3_BUCKET": bucket, "SMARTHOME_S3_ENDPOINT_URL": endpoint,
         "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
         "SMARTHOME_DATABASE_URL": url, "SMARTHOME_DATABASE_SSLMODE": "disable",
-        "SMARTHOME_SOURCE_FILES": str(excerpt_path), "SMARTHOME_HOME": str(tmp_path),
+        "SMARTHOME_SOURCE_FILES": str(source), "SMARTHOME_HOME": str(tmp_path),
     }.items():
         monkeypatch.setenv(name, value)
     res = resources_for_env(load_settings())

@@ -154,9 +154,7 @@ def test_over_http_the_files_are_the_same(operational, tmp_path):
     try:
         over_http = LocalObjectStore(root=str(tmp_path / "http"))
         http = ApiClient(base_url=server.url, page_rows=2000).open()
-        # One request at a time: the server's worker threads share the handler's cold-start race (see
-        # LambdaTransport), which the in-process client works around and a plain HTTP client cannot.
-        export_days(http, over_http, [DAY1], page_rows=2000, concurrency=1, now=NOW)
+        export_days(http, over_http, [DAY1], page_rows=2000, concurrency=4, now=NOW)
         http.close()
     finally:
         server.shutdown()

@@ -160,14 +160,15 @@ def test_an_unusable_file_fails_the_run_with_file_line_and_column(tmp_path, fres
     assert {"rds_tables", "homes"} <= skipped or not result.asset_materializations_for_node("rds_tables")
 
 
-def test_the_s3_code_path_against_a_moto_server(tmp_path, fresh_database, excerpt_path, s3_bucket):
+def test_the_s3_code_path_against_a_moto_server(tmp_path, fresh_database, s3_bucket):
     url, _ = fresh_database
     _endpoint, bucket, s3 = s3_bucket
     store = S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3)
-    result = run(resources(store, url, [excerpt_path]), "2016-01-01", "2016-01-03")
+    source = write(tmp_path / "home.csv", minutes(2838))  # the excerpt's span: 2016-01-01 05:00 .. 01-03
+    result = run(resources(store, url, [source]), "2016-01-01", "2016-01-03")
     assert result.success and counts(url)["weather"] == 2838
     keys = s3.get_client().list_objects_v2(Bucket=bucket, Prefix="smarthome/raw/source/")["Contents"]
-    assert [k["Key"] for k in keys] == ["smarthome/raw/source/HomeC_excerpt.csv"]
+    assert [k["Key"] for k in keys] == ["smarthome/raw/source/home.csv"]
     assert store.list_keys("staging/raw/date=2016-01-02/") == ["staging/raw/date=2016-01-02/house_id=1.arrow"]
     assert store.uri("registry/homes.json") == f"s3://{bucket}/smarthome/registry/homes.json"
 

@@ -95,9 +95,8 @@ class LambdaTransport:
     """API Gateway (HTTP API, payload 2.0) events into the Lambda handler, in this process.
 
     Lambda never runs two invocations in one process; here threads do, each with its own warm
-    environment. Each thread's first (cold) invocation is serialised: concurrent cold starts were seen
-    to answer one request with another's rows (reproduced against lambda_api on 2026-11-28), and the
-    writer refuses any page outside its requested day whatever the cause.
+    environment (lambda_api.runtime), so calls need no lock. The writer still refuses any page outside
+    its requested day, whatever the cause.
     """
 
     def __init__(self, database_url: str):
@@ -106,17 +105,6 @@ class LambdaTransport:
 
         handler.configure(ApiConfig(database_url=database_url, application_name="smarthome-export"))
         self._handler = handler.handler
-        self._cold_start = threading.Lock()
-        self._warm = threading.local()
-
-    def _invoke(self, event: dict[str, Any]) -> dict[str, Any]:
-        warm = self._warm.__dict__.setdefault("paths", set())
-        if event["rawPath"] in warm:
-            return self._handler(event, None)
-        with self._cold_start:
-            result = self._handler(event, None)
-        warm.add(event["rawPath"])
-        return result
 
     def get(self, path: str, query: list[tuple[str, str]], headers: dict[str, str]) -> ApiResponse:
         from smarthome_assets.local_api.events import HttpRequest, from_result, to_v2_event
@@ -124,7 +112,7 @@ class LambdaTransport:
         target = f"{path}?{urlencode(query)}" if query else path
         request = HttpRequest("GET", target, [("Host", "localhost"), *headers.items()], "127.0.0.1", scheme="https")
         try:
-            result = self._invoke(to_v2_event(request))
+            result = self._handler(to_v2_event(request), None)
         except Exception as exc:  # the handler answers errors itself; anything escaping it is a crash
             raise TransportError(f"the Lambda handler raised {type(exc).__name__}: {exc}") from exc
         reply = from_result(result)
