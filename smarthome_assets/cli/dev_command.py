@@ -9,7 +9,7 @@ import sys
 
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.services.dagster_instance import ensure_dagster_home
+from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, ensure_dagster_home
 from smarthome_assets.settings import load_settings, project_root
 
 
@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     if settings.env == "local":
         apply_migrations(embedded_postgres.server_url(settings.pgdata, "smarthome"))
     home = ensure_dagster_home(settings.dagster_home)
-    env = {**os.environ, "DAGSTER_HOME": str(home), "SMARTHOME_HOME": str(settings.home)}
+    env = {**DAGSTER_PROCESS_ENV, **os.environ, "DAGSTER_HOME": str(home), "SMARTHOME_HOME": str(settings.home)}
     command = [sys.executable, "-m", "dagster", "dev", "-w", str(project_root() / "workspace.yaml"),
                "-h", args.host, "-p", str(args.port)]
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)

@@ -20,7 +20,7 @@ from smarthome_assets.homec import contract
 from smarthome_assets.homec.reader import time_span
 from smarthome_assets.partitions import range_tags
 from smarthome_assets.resources import resources_for_env
-from smarthome_assets.services.dagster_instance import local_instance
+from smarthome_assets.services.dagster_instance import apply_dagster_process_env, local_instance
 from smarthome_assets.settings import Settings, load_settings
 
 
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     from smarthome_assets.definitions import defs
 
     resources = resources_for_env(settings)
+    apply_dagster_process_env()
     instance = local_instance(settings.dagster_home)
     result = dg.materialize(
         list(defs.assets or []),
