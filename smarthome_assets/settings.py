@@ -68,15 +68,18 @@ def load_settings() -> Settings:
     home = Path(os.environ.get("SMARTHOME_HOME") or project_root() / "var").expanduser().resolve()
     sources = tuple(s.strip() for s in os.environ.get("SMARTHOME_SOURCE_FILES", "").split(",") if s.strip())
     defaults = Settings(env=env, home=home, source_files=sources)
-    first_day = _date_setting("SMARTHOME_FIRST_DAY", defaults.first_day)
-    last_day = _date_setting("SMARTHOME_LAST_DAY", defaults.last_day)
+    origin = _datetime_setting("SMARTHOME_TIMEFRAME_ORIGIN", defaults.timeframe_origin)
+    # Unless set, the partitions are the days a full HomeC year covers from the origin (the real file's days).
+    year_end = origin + timedelta(minutes=contract.FULL_YEAR_ROWS - 1)
+    first_day = _date_setting("SMARTHOME_FIRST_DAY", origin.date())
+    last_day = _date_setting("SMARTHOME_LAST_DAY", year_end.date())
     if last_day < first_day:
         raise ValueError(f"SMARTHOME_LAST_DAY ({last_day}) is before SMARTHOME_FIRST_DAY ({first_day})")
     shift = days_to_yesterday(last_day) if _flag("SMARTHOME_DATA_ENDS_YESTERDAY") else 0
     return Settings(
         env=env, home=home, source_files=sources,
         first_day=first_day + timedelta(days=shift), last_day=last_day + timedelta(days=shift),
-        timeframe_origin=defaults.timeframe_origin + timedelta(days=shift), shift_days=shift,
+        timeframe_origin=origin + timedelta(days=shift), shift_days=shift,
         s3_prefix=os.environ.get("SMARTHOME_S3_PREFIX", defaults.s3_prefix).strip("/"),
         s3_endpoint_url=os.environ.get("SMARTHOME_S3_ENDPOINT_URL") or None,
         database_sslmode=os.environ.get("SMARTHOME_DATABASE_SSLMODE", defaults.database_sslmode),
@@ -91,6 +94,15 @@ def days_to_yesterday(last_day: date, now: datetime | None = None) -> int:
 
 def _flag(name: str) -> bool:
     return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def _datetime_setting(name: str, default: datetime) -> datetime:
+    value = os.environ.get(name, "").strip()
+    try:
+        parsed = datetime.fromisoformat(value) if value else default
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an ISO date-time like 2016-01-01T05:00:00+00:00, not {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _date_setting(name: str, default: date) -> date:

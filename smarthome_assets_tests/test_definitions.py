@@ -88,3 +88,13 @@ def test_the_aws_dagster_instance_config_is_valid(tmp_path, monkeypatch):
         monkeypatch.setenv(name, "x")
     config, _ = dagster_instance_config(str(tmp_path))
     assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
+
+
+def test_the_timeframe_origin_moves_the_default_partitions(monkeypatch):
+    monkeypatch.setenv("SMARTHOME_TIMEFRAME_ORIGIN", "2020-03-01T00:00:00Z")
+    settings = load_settings()
+    assert settings.timeframe_origin.isoformat() == "2020-03-01T00:00:00+00:00"
+    assert (settings.first_day.isoformat(), settings.last_day.isoformat()) == ("2020-03-01", "2021-02-13")
+    monkeypatch.setenv("SMARTHOME_TIMEFRAME_ORIGIN", "yesterday")
+    with pytest.raises(ValueError, match="SMARTHOME_TIMEFRAME_ORIGIN must be an ISO date-time"):
+        load_settings()

@@ -178,3 +178,20 @@ def test_the_local_store_rejects_keys_outside_its_root(tmp_path):
     with pytest.raises(ValueError, match="escapes"):
         store.put_bytes("../outside", b"x")
     shutil.rmtree(tmp_path, ignore_errors=True)
+
+
+def test_a_changed_time_axis_stages_the_file_again(tmp_path):
+    from datetime import UTC, datetime
+
+    from smarthome_assets.homec.reader import TimeAxis
+    from smarthome_assets.ingestion.landing import land_file
+    from smarthome_assets.ingestion.registry import HomeRegistry
+
+    store = LocalObjectStore(root=str(tmp_path / "store"))
+    source = write(tmp_path / "h.csv", minutes(3))
+    home = HomeRegistry.load(store).register("h.csv")
+    first = land_file(store, source, home, TimeAxis())
+    assert not first.skipped and land_file(store, source, home, TimeAxis()).skipped
+    moved = land_file(store, source, home, TimeAxis(timeframe_origin=datetime(2020, 3, 1, tzinfo=UTC)))
+    assert not moved.skipped and list(moved.rows_per_day) == ["2020-03-01"]
+    assert not store.exists(layout.staged_day_key("2016-01-01", home.house_id))  # the old day's staging is gone

@@ -19,7 +19,7 @@ from smarthome_assets.ingestion import arrow_files, layout
 from smarthome_assets.ingestion.registry import Home
 from smarthome_assets.resources.object_store import ObjectNotFound, ObjectStore, sha256_of_file
 
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: records the time axis the days were staged with
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Manifest:
     quarantine_reasons: dict[str, int]
     rows_per_day: dict[str, int]
     quarantine_key: str | None
+    time_axis: str = ""  # how `time` became days: a changed axis (origin, date range) means staging again
     version: int = MANIFEST_VERSION
     skipped: bool = field(default=False, compare=False)
 
@@ -58,7 +59,8 @@ def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=No
     """Land and stage one file, or skip it when unchanged. Raises SourceFormatError on unusable files."""
     sha256 = sha256_of_file(path)
     previous = Manifest.load(store, home.source_file)
-    if previous and previous.sha256 == sha256 and previous.house_id == home.house_id:
+    axis_key = describe_axis(axis)
+    if previous and (previous.sha256, previous.house_id, previous.time_axis) == (sha256, home.house_id, axis_key):
         previous.skipped = True
         return previous
     days, report = read_days(path, home.source_file, axis)
@@ -76,9 +78,15 @@ def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=No
         data_lines=report.data_lines, staged_rows=report.staged_rows,
         quarantined_rows=len(report.quarantined), quarantine_reasons=report.quarantine_counts(),
         rows_per_day=dict(sorted(report.rows_per_day.items())), quarantine_key=quarantine_key,
+        time_axis=axis_key,
     )
     manifest.save(store)
     return manifest
+
+
+def describe_axis(axis: TimeAxis) -> str:
+    return (f"{axis.time_origin}@{axis.timeframe_origin.isoformat()}/{axis.seconds_per_unit}s"
+            f"[{axis.first_day or ''}..{axis.last_day or ''}]")
 
 
 def _remove_stale_days(store: ObjectStore, previous: Manifest | None, written: set[str], house_id: int) -> None:
