@@ -121,3 +121,21 @@ def test_time_span_reads_head_and_tail(tmp_path, excerpt_path):
     assert time_span(excerpt_path) == (contract.TIME_ORIGIN, contract.TIME_ORIGIN + 2837)
     junk = "junk" + "," * 31
     assert time_span(write(tmp_path / "h.csv", [*minutes(3), junk])) == (contract.TIME_ORIGIN, contract.TIME_ORIGIN + 2)
+
+
+def test_malformed_rows_in_different_blocks_keep_exact_lines(tmp_path):
+    """A 20-day file (~5 MB) spans several 2 MB parse blocks; the restart pass must still find each line."""
+    from smarthome_assets.homec.generator import generate_home
+
+    path = tmp_path / "home.csv"
+    generate_home(path, rows=20 * 1440, seed=1)
+    lines = path.read_text().splitlines(keepends=True)
+    for line_no in (7, 9_000, 27_000):  # 1-based lines, in the first, a middle and the last block
+        lines[line_no - 1] = "1,2,3\n"
+    path.write_text("".join(lines))
+    tables, report = read_all(path)
+    junk_line = len(lines)
+    assert sorted(q.line for q in report.quarantined) == [7, 9_000, 27_000, junk_line]
+    assert report.data_lines == report.staged_rows + 4 == 20 * 1440 + 1
+    staged_lines = [line for _, t in tables for line in t.column("source_line").to_pylist()]
+    assert staged_lines == [line for line in range(2, junk_line) if line not in (7, 9_000, 27_000)]
