@@ -21,6 +21,7 @@ import io
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,6 +151,8 @@ METHODS = {"original": method_original, "project": method_project, "dagster": me
 def _child(args: argparse.Namespace) -> None:
     files = [Path(f) for f in args.files]
     workdir = Path(args.workdir)
+    for store in workdir.glob("store-*"):  # start empty: a kept store would skip landing unchanged files
+        shutil.rmtree(store)
     url = _prepare_db(Path(args.pgdata), f"bench_{args.method}")
     started = time.perf_counter()
     extra = METHODS[args.method](files, url, workdir)
