@@ -20,8 +20,7 @@ from smarthome_assets_tests.test_api_support import (
     POWER,
     WEATHER,
     call,
-    create_api_database,
-    drop_api_database,
+    served_api_database,
     table_rows,
     v1_event,
     v2_event,
@@ -33,10 +32,8 @@ KEYS = ["house_id", "timeframe", "time_raw"]
 
 @pytest.fixture(scope="module")
 def api_db(pg_server):
-    db = create_api_database(pg_server)
-    configure(ApiConfig(database_url=db.reader_url, application_name="test-api-handler"))
-    yield db
-    drop_api_database(db, pg_server)
+    with served_api_database(pg_server, "test-api-handler") as db:
+        yield db
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from smarthome_assets_tests.test_api_support import (
     call,
     create_api_database,
     drop_api_database,
+    served_api_database,
 )
 
 ROUTES = {
@@ -66,14 +67,12 @@ WEIRD = [
 
 @pytest.fixture(scope="module")
 def api_db(pg_server):
-    db = create_api_database(pg_server)
-    configure(ApiConfig(database_url=db.reader_url, application_name="test-api-hostile"))
-    yield db
-    with psycopg2.connect(db.admin_url) as conn, conn.cursor() as cur:  # everything is still there
-        for table, rows in (("weather", 2 * MINUTES), ("energy_consuming_device", 2 * MINUTES), ("home", 2)):
-            cur.execute(f"SELECT count(*) FROM {table}")
-            assert cur.fetchone()[0] == rows
-    drop_api_database(db, pg_server)
+    with served_api_database(pg_server, "test-api-hostile") as db:
+        yield db
+        with psycopg2.connect(db.admin_url) as conn, conn.cursor() as cur:  # everything is still there
+            for table, rows in (("weather", 2 * MINUTES), ("energy_consuming_device", 2 * MINUTES), ("home", 2)):
+                cur.execute(f"SELECT count(*) FROM {table}")
+                assert cur.fetchone()[0] == rows
 
 
 def _assert_handled(answer) -> None:

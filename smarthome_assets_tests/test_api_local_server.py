@@ -19,16 +19,13 @@ import psycopg2
 import pytest
 import requests
 
-from lambda_api.config import ApiConfig
-from lambda_api.handler import configure
 from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.test_api_support import (
     MINUTES,
     POWER,
-    create_api_database,
-    drop_api_database,
     load_synthetic,
+    served_api_database,
     table_rows,
 )
 
@@ -38,10 +35,8 @@ KEYS = ["house_id", "timeframe", "time_raw"]
 
 @pytest.fixture(scope="module")
 def api_db(pg_server):
-    db = create_api_database(pg_server)
-    configure(ApiConfig(database_url=db.reader_url, application_name="test-api-local"))
-    yield db
-    drop_api_database(db, pg_server)
+    with served_api_database(pg_server, "test-api-local") as db:
+        yield db
 
 
 @pytest.fixture(scope="module", params=["2.0", "1.0"])

@@ -21,6 +21,7 @@ from smarthome_assets_tests.test_api_support import (
     call,
     create_api_database,
     drop_api_database,
+    served_api_database,
     table_rows,
 )
 
@@ -29,10 +30,8 @@ KEYS = ["house_id", "timeframe", "time_raw"]
 
 @pytest.fixture(scope="module")
 def api_db(pg_server):
-    db = create_api_database(pg_server)
-    configure(ApiConfig(database_url=db.reader_url, application_name="test-api-pagination"))
-    yield db
-    drop_api_database(db, pg_server)
+    with served_api_database(pg_server, "test-api-pagination") as db:
+        yield db
 
 
 def _follow_next_urls(version: str, path: str, query: str) -> tuple[list[dict], int]:

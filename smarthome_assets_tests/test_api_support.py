@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import io
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -119,12 +121,21 @@ def create_api_database(pg_server, load: bool = True) -> ApiDatabase:
 
 
 def drop_api_database(db: ApiDatabase, pg_server) -> None:
-    admin_url, _ = pg_server
-    conn = psycopg2.connect(admin_url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE)')
-    conn.close()
+    embedded_postgres.drop_database(db.pgdata, db.name)
+
+
+@contextmanager
+def served_api_database(pg_server, application_name: str) -> Iterator[ApiDatabase]:
+    """A loaded API database, with the handler configured to read it as the read-only role."""
+    from lambda_api.config import ApiConfig
+    from lambda_api.handler import configure
+
+    db = create_api_database(pg_server)
+    configure(ApiConfig(database_url=db.reader_url, application_name=application_name))
+    try:
+        yield db
+    finally:
+        drop_api_database(db, pg_server)
 
 
 def table_rows(url: str, table: str, columns: list[str], where: str = "", params: tuple = ()) -> list[dict]:

@@ -27,7 +27,6 @@ from smarthome_assets.homec import contract
 
 _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 EXAMPLES_PER_COLUMN = 3
-KEY_COLUMNS = ("house_id", "timeframe", "time_raw")
 
 WEATHER_SCHEMA = pa.schema(
     [pa.field("house_id", pa.int32(), False), pa.field("timeframe", pa.timestamp("us", tz="UTC"), False),

@@ -60,10 +60,3 @@ def count_per_day(table: str) -> str:
         f"SELECT house_id, (timeframe AT TIME ZONE 'UTC')::date AS day, count(*) FROM {LOADED_TABLES[table]} "
         "WHERE timeframe >= %s AND timeframe < %s GROUP BY 1, 2"
     )
-
-
-def duplicate_keys(table: str) -> str:
-    return (
-        f"SELECT count(*) FROM (SELECT 1 FROM {LOADED_TABLES[table]} WHERE timeframe >= %s AND timeframe < %s "
-        "GROUP BY house_id, timeframe HAVING count(*) > 1) AS d"
-    )

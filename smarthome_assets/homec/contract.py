@@ -106,7 +106,6 @@ RAW_HEADER: tuple[str, ...] = tuple(c.raw for c in COLUMNS)
 BY_RAW: dict[str, SourceColumn] = {c.raw: c for c in COLUMNS}
 BY_NAME: dict[str, SourceColumn] = {c.name: c for c in COLUMNS}
 
-TIME_COLUMN = COLUMNS[0]
 POWER_COLUMNS: tuple[SourceColumn, ...] = tuple(c for c in COLUMNS if c.is_power)
 WEATHER_COLUMNS: tuple[SourceColumn, ...] = tuple(c for c in COLUMNS if c.is_weather)
 WEATHER_NUMBER_COLUMNS: tuple[SourceColumn, ...] = tuple(

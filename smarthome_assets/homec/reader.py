@@ -18,7 +18,7 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -338,15 +338,6 @@ def _row_text(table: pa.Table, i: int, staged: bool = False) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="").writerow(["" if v is None else v for v in values])
     return buffer.getvalue()[:500]
-
-
-def days_of(report: ReadReport) -> list[str]:
-    return sorted(report.rows_per_day)
-
-
-def utc_day_bounds(day: date) -> tuple[datetime, datetime]:
-    start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    return start, start + timedelta(days=1)
 
 
 def time_span(path: Path, tail_bytes: int = 1 << 16) -> tuple[int, int] | None:

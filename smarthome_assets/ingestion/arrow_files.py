@@ -14,8 +14,6 @@ import pyarrow.ipc as ipc
 
 from smarthome_assets.resources.object_store import ObjectStore
 
-EXTENSION = "arrow"
-
 
 def table_bytes(table: pa.Table) -> bytes:
     sink = pa.BufferOutputStream()

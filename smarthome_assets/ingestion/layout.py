@@ -14,7 +14,6 @@ from __future__ import annotations
 from datetime import date
 
 REGISTRY_KEY = "registry/homes.json"
-CLEAN_TABLES = ("weather", "energy")
 
 
 def source_key(file_name: str) -> str:
@@ -39,12 +38,3 @@ def clean_report_key(table: str, day: date | str, house_id: int) -> str:
 
 def quarantine_key(file_name: str, sha256: str) -> str:
     return f"quarantine/{file_name}/{sha256[:16]}.csv"
-
-
-def day_prefix(zone: str, day: date | str) -> str:
-    """e.g. `staging/raw/date=2016-01-01/` or `clean/weather/date=2016-01-01/`."""
-    return f"{zone}/date={day}/"
-
-
-def house_id_from_key(key: str) -> int:
-    return int(key.rsplit("house_id=", 1)[1].split(".", 1)[0])

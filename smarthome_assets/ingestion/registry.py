@@ -46,6 +46,3 @@ class HomeRegistry:
             stem = file_name.rsplit(".", 1)[0]
             self._by_file[file_name] = Home(house_id=next_id, name=stem, source_file=file_name)
         return self._by_file[file_name]
-
-    def by_id(self, house_id: int) -> Home:
-        return next(h for h in self._by_file.values() if h.house_id == house_id)
