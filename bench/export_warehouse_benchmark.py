@@ -68,10 +68,17 @@ def prepare(work: Path) -> str:
     if marker.exists():
         return url
     files = generate_homes(work / "data", homes=1)
-    resources = {"object_store": LocalObjectStore(root=str(work / "ingest-store")),
-                 "postgres": PostgresUrl(database_url=url), "sources": HomeCSources(paths=[str(f) for f in files])}
-    result = dg.materialize(ASSETS, resources=resources, tags=range_tags(FIRST_DAY, _days(YEAR_DAYS)[-1]),
-                            instance=dg.DagsterInstance.ephemeral())
+    resources = {
+        "object_store": LocalObjectStore(root=str(work / "ingest-store")),
+        "postgres": PostgresUrl(database_url=url),
+        "sources": HomeCSources(paths=[str(f) for f in files]),
+    }
+    result = dg.materialize(
+        ASSETS,
+        resources=resources,
+        tags=range_tags(FIRST_DAY, _days(YEAR_DAYS)[-1]),
+        instance=dg.DagsterInstance.ephemeral(),
+    )
     if not result.success:
         sys.exit("ingesting the generated year failed")
     marker.touch()
@@ -99,8 +106,11 @@ def run_baseline(work: Path, source_url: str, days: int) -> dict:
             columns = ", ".join(EXPORT_COLUMNS[table])
             spool = work / f"baseline_{table}.csv"
             with open(spool, "w+b") as handle, src.cursor() as out, dst.cursor() as into:
-                out.copy_expert(f"COPY (SELECT {columns} FROM {source} WHERE timeframe >= '{start}' AND timeframe < "
-                                f"'{end}' ORDER BY house_id, timeframe) TO STDOUT WITH (FORMAT csv)", handle)
+                out.copy_expert(
+                    f"COPY (SELECT {columns} FROM {source} WHERE timeframe >= '{start}' AND timeframe < "
+                    f"'{end}' ORDER BY house_id, timeframe) TO STDOUT WITH (FORMAT csv)",
+                    handle,
+                )
                 handle.seek(0)
                 into.copy_expert(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv)", handle, size=1 << 20)
             spool.unlink()
@@ -149,8 +159,19 @@ CHILDREN = {"baseline": run_baseline, "pipeline": run_pipeline}
 
 
 def _child(method: str, work: Path, source_url: str, days: int) -> dict:
-    command = [sys.executable, "-m", "bench.export_warehouse_benchmark", "--child", method, "--work", str(work),
-               "--source-url", source_url, "--days", str(days)]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.export_warehouse_benchmark",
+        "--child",
+        method,
+        "--work",
+        str(work),
+        "--source-url",
+        source_url,
+        "--days",
+        str(days),
+    ]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"{method} ({days} days) failed:\n{done.stderr[-3000:]}")
@@ -162,15 +183,23 @@ def report(work: Path, source_url: str, days: int, memory_days: list[int]) -> No
     pipeline = _child("pipeline", work, source_url, days)
     smaller = {n: _child("pipeline", work, source_url, n) for n in memory_days}
     ratio = pipeline["seconds"] / baseline["seconds"]
-    print(f"days: {days}; rows: {pipeline['rows']:,} (weather + energy); API requests: {pipeline['requests']:,}; "
-          f"export files: {pipeline['megabytes']:.0f} MB")
+    print(
+        f"days: {days}; rows: {pipeline['rows']:,} (weather + energy); API requests: {pipeline['requests']:,}; "
+        f"export files: {pipeline['megabytes']:.0f} MB"
+    )
     print(f"baseline  COPY TO STDOUT + COPY FROM STDIN        {baseline['seconds']:6.2f} s")
-    print(f"pipeline  export through the API + warehouse load  {pipeline['seconds']:6.2f} s  = {ratio:.2f}x baseline "
-          f"(target <= 3x: {'met' if ratio <= 3 else 'NOT met'})")
-    print(f"            export {pipeline['export_seconds']:.2f} s; load {pipeline['load_seconds']:.2f} s "
-          f"(COPY to staging {pipeline['copy_seconds']:.2f} s, merge {pipeline['merge_seconds']:.2f} s)")
-    print(f"reload    every day replaced                       {pipeline['reload_seconds']:6.2f} s "
-          f"(merge {pipeline['reload_merge_seconds']:.2f} s)")
+    print(
+        f"pipeline  export through the API + warehouse load  {pipeline['seconds']:6.2f} s  = {ratio:.2f}x baseline "
+        f"(target <= 3x: {'met' if ratio <= 3 else 'NOT met'})"
+    )
+    print(
+        f"            export {pipeline['export_seconds']:.2f} s; load {pipeline['load_seconds']:.2f} s "
+        f"(COPY to staging {pipeline['copy_seconds']:.2f} s, merge {pipeline['merge_seconds']:.2f} s)"
+    )
+    print(
+        f"reload    every day replaced                       {pipeline['reload_seconds']:6.2f} s "
+        f"(merge {pipeline['reload_merge_seconds']:.2f} s)"
+    )
     print("peak RSS of the export + load process, by days:")
     for n, figures in sorted({**smaller, days: pipeline}.items()):
         print(f"  {n:4d} days: {figures['peak_rss_mb']:6.0f} MB  ({figures['seconds']:.2f} s)")

@@ -67,8 +67,10 @@ def _prepare_db(pgdata: Path, name: str) -> str:
 def _seed_homes(url: str, homes: int) -> None:
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         for h in range(1, homes + 1):
-            cur.execute("INSERT INTO home (house_id, name, source_file) VALUES (%s, %s, %s)",
-                        (h, f"home_{h:02d}", f"home_{h:02d}.csv"))
+            cur.execute(
+                "INSERT INTO home (house_id, name, source_file) VALUES (%s, %s, %s)",
+                (h, f"home_{h:02d}", f"home_{h:02d}.csv"),
+            )
 
 
 # --- the three methods, each run in a child process -------------------------------------------------
@@ -116,8 +118,11 @@ def method_project(files: list[Path], url: str, workdir: Path) -> dict:
 
 def method_dagster(files: list[Path], url: str, workdir: Path) -> dict:
     """raw -> clean -> rds_tables for the whole range, in one in-process Dagster run."""
-    res = {"object_store": LocalObjectStore(root=str(workdir / "store-dagster")),
-           "postgres": PostgresUrl(database_url=url), "sources": HomeCSources(paths=[str(f) for f in files])}
+    res = {
+        "object_store": LocalObjectStore(root=str(workdir / "store-dagster")),
+        "postgres": PostgresUrl(database_url=url),
+        "sources": HomeCSources(paths=[str(f) for f in files]),
+    }
     result = dg.materialize(ASSETS, resources=res, tags=range_tags(YEAR[0], YEAR[-1]))
     assert result.success
     return {}
@@ -160,15 +165,27 @@ def _child(args: argparse.Namespace) -> None:
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT (SELECT count(*) FROM weather), (SELECT count(*) FROM energy_consuming_device)")
         weather, energy = cur.fetchone()
-    print(json.dumps({"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "weather": weather, "energy": energy,
-                      **extra}))
+    print(
+        json.dumps({"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "weather": weather, "energy": energy, **extra})
+    )
 
 
 def _run_child(method: str, files: list[Path], pgdata: Path, workdir: Path) -> dict:
-    command = [sys.executable, "-m", "bench.load_benchmark", "--child", method, "--pgdata", str(pgdata),
-               "--workdir", str(workdir), *[str(f) for f in files]]
-    out = subprocess.run(command, check=True, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONWARNINGS": "ignore"}).stdout
+    command = [
+        sys.executable,
+        "-m",
+        "bench.load_benchmark",
+        "--child",
+        method,
+        "--pgdata",
+        str(pgdata),
+        "--workdir",
+        str(workdir),
+        *[str(f) for f in files],
+    ]
+    out = subprocess.run(
+        command, check=True, capture_output=True, text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"}
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -218,9 +235,13 @@ def _report(r: dict, homes: int) -> None:
     print()
     print(f"Full synthetic year: {rows:,} rows per home into `weather` and `energy_consuming_device`")
     print(f"{'method':<34}{'seconds':>9}{'peak RSS MB':>13}{'rows/table':>12}")
-    labels = {"original": "original (pandas to_csv + copy_expert)", "project": "this project (raw->clean->rds)",
-              "floor": "floor (server-side COPY)", "dagster": "this project in one Dagster run",
-              "project_n": f"this project, {homes} homes"}
+    labels = {
+        "original": "original (pandas to_csv + copy_expert)",
+        "project": "this project (raw->clean->rds)",
+        "floor": "floor (server-side COPY)",
+        "dagster": "this project in one Dagster run",
+        "project_n": f"this project, {homes} homes",
+    }
     for key, label in labels.items():
         if key in r:
             print(f"{label:<34}{r[key]['seconds']:>9.2f}{r[key]['peak_rss_mb']:>13.0f}{r[key]['weather']:>12,}")

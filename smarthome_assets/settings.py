@@ -77,9 +77,13 @@ def load_settings() -> Settings:
         raise ValueError(f"SMARTHOME_LAST_DAY ({last_day}) is before SMARTHOME_FIRST_DAY ({first_day})")
     shift = days_to_yesterday(last_day) if _flag("SMARTHOME_DATA_ENDS_YESTERDAY") else 0
     return Settings(
-        env=env, home=home, source_files=sources,
-        first_day=first_day + timedelta(days=shift), last_day=last_day + timedelta(days=shift),
-        timeframe_origin=origin + timedelta(days=shift), shift_days=shift,
+        env=env,
+        home=home,
+        source_files=sources,
+        first_day=first_day + timedelta(days=shift),
+        last_day=last_day + timedelta(days=shift),
+        timeframe_origin=origin + timedelta(days=shift),
+        shift_days=shift,
         s3_prefix=os.environ.get("SMARTHOME_S3_PREFIX", defaults.s3_prefix).strip("/"),
         s3_endpoint_url=os.environ.get("SMARTHOME_S3_ENDPOINT_URL") or None,
         database_sslmode=os.environ.get("SMARTHOME_DATABASE_SSLMODE", defaults.database_sslmode),

@@ -62,8 +62,12 @@ def s3_bucket(moto_s3_endpoint):
     """A fresh bucket on the moto server; yields (endpoint, bucket name, S3Resource)."""
     from dagster_aws.s3 import S3Resource
 
-    resource = S3Resource(endpoint_url=moto_s3_endpoint, region_name="us-east-1",
-                          aws_access_key_id="testing", aws_secret_access_key="testing")
+    resource = S3Resource(
+        endpoint_url=moto_s3_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     name = f"smarthome-{uuid.uuid4().hex[:8]}"
     resource.get_client().create_bucket(Bucket=name)
     return moto_s3_endpoint, name, resource

@@ -62,8 +62,11 @@ def readings(table: str, day: date, homes: tuple[int, ...] = HOMES, minutes: int
     for house in homes:
         for minute in range(minutes):
             at = _instant(day, minute)
-            values = weather(house, day, minute) if table == "weather" else [
-                kw(house, minute, i) for i in range(len(contract.POWER_COLUMNS))]
+            values = (
+                weather(house, day, minute)
+                if table == "weather"
+                else [kw(house, minute, i) for i in range(len(contract.POWER_COLUMNS))]
+            )
             rows.append([house, at, _time_raw(at), *values])
     return rows
 
@@ -82,8 +85,9 @@ def fill_operational(url: str, days: list[date], homes: tuple[int, ...] = HOMES)
     tables = {"weather": "weather", "energy": "energy_consuming_device"}
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         home_rows = [[h, HOME_NAMES.get(h, f"home_{h:02d}"), f"/data/home_{h:02d}.csv"] for h in homes]
-        cur.copy_expert("COPY home (house_id, name, source_file) FROM STDIN WITH (FORMAT csv)",
-                        io.StringIO(_csv(home_rows)))
+        cur.copy_expert(
+            "COPY home (house_id, name, source_file) FROM STDIN WITH (FORMAT csv)", io.StringIO(_csv(home_rows))
+        )
         for table, target in tables.items():
             columns = ", ".join(layout.EXPORT_COLUMNS[table])
             for day in days:
@@ -91,8 +95,14 @@ def fill_operational(url: str, days: list[date], homes: tuple[int, ...] = HOMES)
                 cur.copy_expert(f"COPY {target} ({columns}) FROM STDIN WITH (FORMAT csv)", data)
 
 
-def write_day_export(store: ObjectStore, day: date, *, stamp: str = "20260101T000000Z", homes: tuple[int, ...] = HOMES,
-                     rows: dict[str, list[list[Any]]] | None = None) -> layout.DayManifest:
+def write_day_export(
+    store: ObjectStore,
+    day: date,
+    *,
+    stamp: str = "20260101T000000Z",
+    homes: tuple[int, ...] = HOMES,
+    rows: dict[str, list[list[Any]]] | None = None,
+) -> layout.DayManifest:
     """Export files and the manifest of one day, written directly (what daily_exports would write)."""
     rows = dict(rows) if rows else {table: readings(table, day, homes) for table in layout.DAY_TABLES}
     rows[layout.HOMES] = [[h, HOME_NAMES.get(h, f"home_{h:02d}"), "", "", 0, 0, ""] for h in homes]
@@ -102,8 +112,9 @@ def write_day_export(store: ObjectStore, day: date, *, stamp: str = "20260101T00
         key = layout.homes_key(stamp) if table == layout.HOMES else layout.export_key(table, day, stamp)
         store.put_bytes(key, data)
         files[table] = layout.ExportFile(key, len(table_rows), 1, len(data), hashlib.sha256(data).hexdigest())
-    manifest = layout.DayManifest(day=str(day), exported_at=f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T00:00:00+00:00",
-                                  files=files)
+    manifest = layout.DayManifest(
+        day=str(day), exported_at=f"{stamp[:4]}-{stamp[4:6]}-{stamp[6:8]}T00:00:00+00:00", files=files
+    )
     manifest.save(store)
     return manifest
 
@@ -120,8 +131,15 @@ def table_digest(url: str, table: str) -> tuple[int, str]:
     return int(count), digest
 
 
-WAREHOUSE_TABLES = ("dim_home", "dim_device", "dim_date", "dim_weather_condition", "fact_energy_minute",
-                    "fact_device_hourly", "fact_weather_hourly")
+WAREHOUSE_TABLES = (
+    "dim_home",
+    "dim_device",
+    "dim_date",
+    "dim_weather_condition",
+    "fact_energy_minute",
+    "fact_device_hourly",
+    "fact_weather_hourly",
+)
 
 
 def warehouse_digest(url: str) -> dict[str, tuple[int, str]]:

@@ -38,8 +38,14 @@ def test_db_up_url_down(tmp_path):
     env = {"SMARTHOME_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
 
     def smarthome(*args: str) -> str:
-        done = subprocess.run([sys.executable, "-m", "smarthome_assets.cli.main", *args], env=env,
-                              capture_output=True, text=True, timeout=120, check=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "smarthome_assets.cli.main", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+        )
         return done.stdout.strip()
 
     try:

@@ -58,10 +58,16 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, fresh_database, s
     endpoint, bucket, _s3 = s3_bucket
     source = write(tmp_path / "home.csv", minutes(2838))
     for name, value in {
-        "SMARTHOME_ENV": "aws", "SMARTHOME_S3_BUCKET": bucket, "SMARTHOME_S3_ENDPOINT_URL": endpoint,
-        "AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "SMARTHOME_DATABASE_URL": url, "SMARTHOME_DATABASE_SSLMODE": "disable",
-        "SMARTHOME_SOURCE_FILES": str(source), "SMARTHOME_HOME": str(tmp_path),
+        "SMARTHOME_ENV": "aws",
+        "SMARTHOME_S3_BUCKET": bucket,
+        "SMARTHOME_S3_ENDPOINT_URL": endpoint,
+        "AWS_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "SMARTHOME_DATABASE_URL": url,
+        "SMARTHOME_DATABASE_SSLMODE": "disable",
+        "SMARTHOME_SOURCE_FILES": str(source),
+        "SMARTHOME_HOME": str(tmp_path),
     }.items():
         monkeypatch.setenv(name, value)
     res = resources_for_env(load_settings())

@@ -51,8 +51,12 @@ def _session(script, attempts=3, sleeps=None) -> tuple[ApiSession, FakeTransport
 
 
 def _page(rows, cursor=None):
-    return 200, {"data": rows, "count": len(rows), "next": f"https://x/weather?cursor={cursor}" if cursor else None,
-                 "next_cursor": cursor}
+    return 200, {
+        "data": rows,
+        "count": len(rows),
+        "next": f"https://x/weather?cursor={cursor}" if cursor else None,
+        "next_cursor": cursor,
+    }
 
 
 UNAVAILABLE = (503, {"error": {"status": 503, "code": "unavailable", "message": "the database is unavailable"}})
@@ -60,8 +64,9 @@ UNAVAILABLE = (503, {"error": {"status": 503, "code": "unavailable", "message": 
 
 def test_transient_failures_are_retried_with_exponential_backoff():
     waits: list[float] = []
-    session, _transport = _session({"/weather": [UNAVAILABLE, TransportError("reset"), _page([{"a": 1}])]},
-                                   sleeps=waits)
+    session, _transport = _session(
+        {"/weather": [UNAVAILABLE, TransportError("reset"), _page([{"a": 1}])]}, sleeps=waits
+    )
     pages = list(session.pages("/weather", {"limit": 5}))
     assert [p.rows for p in pages] == [[{"a": 1}]]
     assert waits == [0.5, 1.0] and (session.requests, session.retries) == (3, 2)
@@ -69,8 +74,11 @@ def test_transient_failures_are_retried_with_exponential_backoff():
 
 def test_retries_are_bounded_and_the_error_says_what_failed():
     session, transport = _session({"/energy": [UNAVAILABLE] * 3})
-    with pytest.raises(ApiError, match=r"GET /energy\?start=2016.*still failing after 3 attempts: HTTP 503: "
-                                       "the database is unavailable"):
+    with pytest.raises(
+        ApiError,
+        match=r"GET /energy\?start=2016.*still failing after 3 attempts: HTTP 503: "
+        "the database is unavailable",
+    ):
         list(session.pages("/energy", {"start": "2016-01-01"}))
     assert len(transport.calls) == 3
 
@@ -137,8 +145,11 @@ def test_an_export_through_the_lambda_handler_is_the_database_rows(operational, 
     assert [float(v) for v in energy[1][3:]] == readings("energy", DAY1, HOMES)[0][3:]
     assert _rows_of(store, manifest.files["homes"].key)[1][:2] == ["1", "Home 1, Main St"]
     assert report.requests == 1 + 2 * (3 + 3) and report.total("energy", "rows") == 5760
-    measures = {"postgres": checks.postgres_rows_per_day(PostgresUrl(database_url=operational), days(2)),
-                "api": checks.fetched_rows_per_day(report), "file": checks.file_rows_per_day(store, report)}
+    measures = {
+        "postgres": checks.postgres_rows_per_day(PostgresUrl(database_url=operational), days(2)),
+        "api": checks.fetched_rows_per_day(report),
+        "file": checks.file_rows_per_day(store, report),
+    }
     assert checks.reconciliation_result("rows_match_postgres", measures).passed
 
 
@@ -160,8 +171,14 @@ def test_over_http_the_files_are_the_same(operational, tmp_path):
         server.shutdown()
         server.server_close()
     in_process = LocalObjectStore(root=str(tmp_path / "lambda"))
-    export_days(ApiClient(database=PostgresUrl(database_url=operational)).open(), in_process, [DAY1],
-                page_rows=10_000, concurrency=1, now=NOW)
+    export_days(
+        ApiClient(database=PostgresUrl(database_url=operational)).open(),
+        in_process,
+        [DAY1],
+        page_rows=10_000,
+        concurrency=1,
+        now=NOW,
+    )
     for table in layout.DAY_TABLES:
         key = layout.export_key(table, DAY1, "20261127T020000Z")
         assert over_http.get_bytes(key) == in_process.get_bytes(key)
@@ -219,19 +236,29 @@ def test_exports_to_s3(operational, s3_bucket):
     """The S3 object store (a moto server over HTTP): same keys under the bucket's prefix."""
     _endpoint, bucket, s3 = s3_bucket
     store = S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3)
-    report = export_days(ApiClient(database=PostgresUrl(database_url=operational)).open(), store, days(2),
-                         page_rows=10_000, concurrency=2, now=NOW)
+    report = export_days(
+        ApiClient(database=PostgresUrl(database_url=operational)).open(),
+        store,
+        days(2),
+        page_rows=10_000,
+        concurrency=2,
+        now=NOW,
+    )
     assert store.uri(report.days["2016-01-02"].files["energy"].key) == (
-        f"s3://{bucket}/smarthome/exports/energy/date=2016-01-02/energy_2016-01-02_20261127T020000Z.csv")
-    assert checks.file_rows_per_day(store, report) == {t: {"2016-01-01": 2880, "2016-01-02": 2880}
-                                                       for t in layout.DAY_TABLES}
+        f"s3://{bucket}/smarthome/exports/energy/date=2016-01-02/energy_2016-01-02_20261127T020000Z.csv"
+    )
+    assert checks.file_rows_per_day(store, report) == {
+        t: {"2016-01-01": 2880, "2016-01-02": 2880} for t in layout.DAY_TABLES
+    }
     assert checks.newest_exported_day(store) == date(2016, 1, 2)
 
 
 def test_reconciliation_names_the_days_that_differ():
-    measures = {"postgres": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1440}},
-                "api": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1439}},
-                "file": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1439}}}
+    measures = {
+        "postgres": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1440}},
+        "api": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1439}},
+        "file": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1439}},
+    }
     result = checks.reconciliation_result("rows_match_postgres", measures)
     assert not result.passed
     assert result.metadata["mismatches"].value == {"energy 2016-01-01": {"postgres": 1440, "api": 1439, "file": 1439}}

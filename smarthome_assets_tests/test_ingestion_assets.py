@@ -25,13 +25,17 @@ from .homec_files import HEADER, minutes, row, write
 
 
 def resources(store, url, paths):
-    return {"object_store": store, "postgres": PostgresUrl(database_url=url),
-            "sources": HomeCSources(paths=[str(p) for p in paths])}
+    return {
+        "object_store": store,
+        "postgres": PostgresUrl(database_url=url),
+        "sources": HomeCSources(paths=[str(p) for p in paths]),
+    }
 
 
 def run(res, first: str, last: str | None = None) -> dg.ExecuteInProcessResult:
-    kwargs = {"tags": range_tags(date.fromisoformat(first), date.fromisoformat(last))} if last else {
-        "partition_key": first}
+    kwargs = (
+        {"tags": range_tags(date.fromisoformat(first), date.fromisoformat(last))} if last else {"partition_key": first}
+    )
     return dg.materialize(ASSETS, resources=res, **kwargs)
 
 
@@ -106,8 +110,10 @@ def test_quarantine_keeps_every_bad_row_and_the_counts_add_up(tmp_path, fresh_da
     assert manifest.quarantined_rows == 3 and counts(url)["weather"] == 29
     quarantine = list(csv.DictReader(io.StringIO(store.get_bytes(manifest.quarantine_key).decode())))
     assert [(q["file"], q["line"], q["reason"].split(":")[0]) for q in quarantine] == [
-        ("house.csv", "6", "wrong number of fields"), ("house.csv", "12", "duplicate minute"),
-        ("house.csv", "33", "time is not an integer unix timestamp")]
+        ("house.csv", "6", "wrong number of fields"),
+        ("house.csv", "12", "duplicate minute"),
+        ("house.csv", "33", "time is not an integer unix timestamp"),
+    ]
     assert quarantine[0]["row_text"] == "1,2,3"
     assert not checks_by_name(result)["raw_csv:no_quarantined_rows"]
 

@@ -33,7 +33,10 @@ def test_timeframe_is_origin_plus_minutes(tmp_path):
     day, table = tables[0]
     assert str(day) == "2016-01-02"
     assert [str(t) for t in table.column("timeframe").to_pylist()] == [
-        "2016-01-02 00:00:00+00:00", "2016-01-02 00:01:00+00:00", "2016-01-02 00:02:00+00:00"]
+        "2016-01-02 00:00:00+00:00",
+        "2016-01-02 00:01:00+00:00",
+        "2016-01-02 00:02:00+00:00",
+    ]
 
 
 def test_empty_file_is_a_clear_error(tmp_path):
@@ -72,7 +75,9 @@ def test_malformed_rows_are_quarantined_with_their_lines(tmp_path):
     tables, report = read_all(path)
     assert report.data_lines == 10 and report.staged_rows == 8
     assert sorted((q.line, q.reason.split(":")[0]) for q in report.quarantined) == [
-        (5, "wrong number of fields"), (8, "wrong number of fields")]
+        (5, "wrong number of fields"),
+        (8, "wrong number of fields"),
+    ]
     staged_lines = tables[0][1].column("source_line").to_pylist()
     assert staged_lines == [2, 3, 4, 6, 7, 9, 10, 11]
 
@@ -89,7 +94,8 @@ def test_junk_last_row_like_the_real_file(tmp_path):
     _tables, report = read_all(write(tmp_path / "h.csv", [*minutes(4), junk]))
     assert report.staged_rows == 4
     assert [(q.line, q.reason, q.column) for q in report.quarantined] == [
-        (6, "time is not an integer unix timestamp", "time")]
+        (6, "time is not an integer unix timestamp", "time")
+    ]
 
 
 def test_duplicated_minute_keeps_the_first(tmp_path):

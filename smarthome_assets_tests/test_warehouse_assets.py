@@ -61,8 +61,12 @@ def test_the_chain_reconciles_and_a_rerun_changes_nothing(chain):
     result = _materialize_all(defs, resources)
     assert result.success
     checks = _checks(result)
-    for name in ("daily_exports:rows_match_postgres", "redshift_tables:counts_reconcile",
-                 "redshift_tables:unique_minutes", "redshift_tables:device_hours_complete"):
+    for name in (
+        "daily_exports:rows_match_postgres",
+        "redshift_tables:counts_reconcile",
+        "redshift_tables:unique_minutes",
+        "redshift_tables:device_hours_complete",
+    ):
         assert checks[name].passed, name
     reconcile = checks["redshift_tables:counts_reconcile"].metadata
     assert reconcile["postgres_energy_rows"].value == reconcile["warehouse_energy_rows"].value == 2 * 2 * 1440
@@ -89,8 +93,9 @@ def test_the_schedule_asks_for_the_previous_day_at_two_utc(chain):
     assert daily_warehouse_schedule.cron_schedule == "0 2 * * *"
     assert daily_warehouse_schedule.execution_timezone == "UTC"
     assert defs.resolve_schedule_def("daily_warehouse_schedule").job_name == "daily_warehouse_job"
-    late = daily_warehouse_schedule(dg.build_schedule_context(
-        scheduled_execution_time=datetime(2026, 11, 28, 2, 0, tzinfo=UTC)))
+    late = daily_warehouse_schedule(
+        dg.build_schedule_context(scheduled_execution_time=datetime(2026, 11, 28, 2, 0, tzinfo=UTC))
+    )
     assert isinstance(late, dg.SkipReason) and "SMARTHOME_DATA_ENDS_YESTERDAY" in late.skip_message
 
     # The tick's run: ingest the days first (the schedule's job exports and loads), then run the job.

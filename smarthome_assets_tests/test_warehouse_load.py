@@ -66,33 +66,56 @@ def test_a_load_fills_every_table_with_the_right_values(warehouse, store):
     result = load_days(wh, store, [DAY1, DAY2])
     assert result.copied == {"stg_weather": 5760, "stg_energy": 5760, "stg_home": 2}
     assert table_rows(wh, store) == {
-        "dim_home": 2, "dim_device": 36, "dim_date": 2, "dim_weather_condition": len(set(
-            (r[4] or "unknown", r[7]) for day in (DAY1, DAY2) for r in readings("weather", day))),
-        "fact_energy_minute": 5760, "fact_device_hourly": 2 * 2 * 24 * 18, "fact_weather_hourly": 2 * 2 * 24,
+        "dim_home": 2,
+        "dim_device": 36,
+        "dim_date": 2,
+        "dim_weather_condition": len(
+            set((r[4] or "unknown", r[7]) for day in (DAY1, DAY2) for r in readings("weather", day))
+        ),
+        "fact_energy_minute": 5760,
+        "fact_device_hourly": 2 * 2 * 24 * 18,
+        "fact_weather_hourly": 2 * 2 * 24,
     }
     assert _query(url, "SELECT house_id, name FROM dim_home ORDER BY 1") == sorted(HOME_NAMES.items())
     assert _query(url, "SELECT device_key, device, name, kind FROM dim_device WHERE house_id = 2 ORDER BY 1")[4] == (
-        205, "furnace_1_kw", "Furnace 1", "appliance")
+        205,
+        "furnace_1_kw",
+        "Furnace 1",
+        "appliance",
+    )
     assert _query(url, "SELECT date_key, full_date, day_of_week, day_name, is_weekend FROM dim_date ORDER BY 1") == [
-        (20160101, DAY1, 5, "Friday", False), (20160102, DAY2, 6, "Saturday", True)]
+        (20160101, DAY1, 5, "Friday", False),
+        (20160102, DAY2, 6, "Saturday", True),
+    ]
     # Energy of one device in one hour: sum of its per-minute kW / 60, as the docs define it.
     minutes = range(3 * 60, 4 * 60)
-    kwh, avg_kw, max_kw, n = _query(url, "SELECT kwh, avg_kw, max_kw, minutes FROM fact_device_hourly "
-                                         "WHERE device_key = 105 AND hour_start = '2016-01-01 03:00+00'")[0]
+    kwh, avg_kw, max_kw, n = _query(
+        url,
+        "SELECT kwh, avg_kw, max_kw, minutes FROM fact_device_hourly "
+        "WHERE device_key = 105 AND hour_start = '2016-01-01 03:00+00'",
+    )[0]
     expected = [kw(1, m, 4) for m in minutes]
     assert (n, max_kw) == (60, max(expected))
     assert kwh == pytest.approx(sum(expected) / 60) and avg_kw == pytest.approx(sum(expected) / 60)
     # The minute without a weather icon has the `unknown` condition; the hour keeps its most frequent one.
-    (icon,) = _query(url, "SELECT c.icon FROM fact_energy_minute f JOIN dim_weather_condition c USING (condition_key)"
-                          " WHERE f.house_id = 1 AND f.timeframe = '2016-01-01 11:40+00'")[0]
+    (icon,) = _query(
+        url,
+        "SELECT c.icon FROM fact_energy_minute f JOIN dim_weather_condition c USING (condition_key)"
+        " WHERE f.house_id = 1 AND f.timeframe = '2016-01-01 11:40+00'",
+    )[0]
     assert icon == "unknown"
-    (hour_icon,) = _query(url, "SELECT c.icon FROM fact_weather_hourly f JOIN dim_weather_condition c "
-                               "USING (condition_key) WHERE f.house_id = 1 AND f.hour_start = '2016-01-01 11:00+00'")[0]
+    (hour_icon,) = _query(
+        url,
+        "SELECT c.icon FROM fact_weather_hourly f JOIN dim_weather_condition c "
+        "USING (condition_key) WHERE f.house_id = 1 AND f.hour_start = '2016-01-01 11:00+00'",
+    )[0]
     assert hour_icon != "unknown"
     counts = warehouse_counts(wh, store, [DAY1, DAY2])
     assert counts["energy"] == counts["weather"] == {20160101: 2880, 20160102: 2880}
-    assert counts["device_minutes"] == {20160101: 2880 * len(contract.POWER_COLUMNS),
-                                        20160102: 2880 * len(contract.POWER_COLUMNS)}
+    assert counts["device_minutes"] == {
+        20160101: 2880 * len(contract.POWER_COLUMNS),
+        20160102: 2880 * len(contract.POWER_COLUMNS),
+    }
 
 
 def test_reloading_changes_nothing_and_a_new_export_of_the_same_rows_neither(warehouse, store):
@@ -143,13 +166,16 @@ def _break_truncated_file(store):
     store.put_bytes(key, store.get_bytes(key).rsplit(b"\n", 10)[0] + b"\n")
 
 
-@pytest.mark.parametrize(("breakage", "message"), [
-    (_break_missing_manifest, "2016-01-02: not exported"),
-    (_break_missing_file, "export file missing"),
-    (_break_empty_file, "export file is empty"),
-    (_break_header, "wrong header"),
-    (_break_truncated_file, "staged rows differ from the export files"),
-])
+@pytest.mark.parametrize(
+    ("breakage", "message"),
+    [
+        (_break_missing_manifest, "2016-01-02: not exported"),
+        (_break_missing_file, "export file missing"),
+        (_break_empty_file, "export file is empty"),
+        (_break_header, "wrong header"),
+        (_break_truncated_file, "staged rows differ from the export files"),
+    ],
+)
 def test_a_bad_export_fails_the_load_and_the_warehouse_keeps_its_rows(warehouse, store, breakage, message):
     wh, url = warehouse
     _export(store, [DAY1, DAY2])
@@ -196,14 +222,19 @@ print("COMMITTED", flush=True)
 
 def _writing_load(cur, dbname: str) -> bool:
     """True once the load's transaction has written (it has an xid) and is not committing."""
-    cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'smarthome-warehouse'"
-                " AND backend_xid IS NOT NULL AND query NOT ILIKE 'COMMIT%%'", (dbname,))
+    cur.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'smarthome-warehouse'"
+        " AND backend_xid IS NOT NULL AND query NOT ILIKE 'COMMIT%%'",
+        (dbname,),
+    )
     return cur.fetchone()[0] > 0
 
 
 def _load_backends(cur, dbname: str) -> int:
-    cur.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'smarthome-warehouse'",
-                (dbname,))
+    cur.execute(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = 'smarthome-warehouse'",
+        (dbname,),
+    )
     return cur.fetchone()[0]
 
 
@@ -219,8 +250,12 @@ def test_killing_the_process_mid_load_leaves_the_warehouse_as_it_was(warehouse, 
     monitor = psycopg2.connect(url)
     monitor.autocommit = True
     cur = monitor.cursor()
-    process = subprocess.Popen([sys.executable, "-c", _KILLED_LOAD, url, store.root, str(count)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_LOAD, url, store.root, str(count)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 60
     try:
         while not _writing_load(cur, dbname):

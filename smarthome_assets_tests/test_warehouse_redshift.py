@@ -114,14 +114,21 @@ def s3_store(s3_bucket) -> S3ObjectStore:
 def redshift(monkeypatch, s3_store) -> tuple[RedshiftWarehouse, RecordingRedshift]:
     server = RecordingRedshift(s3_store)
     monkeypatch.setattr(resource.psycopg2, "connect", server.connect)
-    warehouse = RedshiftWarehouse(host="wh.abc123.us-east-1.redshift.amazonaws.com", database="analytics",
-                                  user="loader", password="s3cret", iam_role=ROLE)
+    warehouse = RedshiftWarehouse(
+        host="wh.abc123.us-east-1.redshift.amazonaws.com",
+        database="analytics",
+        user="loader",
+        password="s3cret",
+        iam_role=ROLE,
+    )
     return warehouse, server
 
 
 def _expected_copy(table: str, columns: tuple[str, ...], uri: str) -> str:
-    return (f"COPY {table} ({', '.join(columns)})\nFROM '{uri}'\nIAM_ROLE '{ROLE}'\nMANIFEST\nFORMAT AS CSV\n"
-            "IGNOREHEADER 1\nTIMEFORMAT 'auto'\nEMPTYASNULL")
+    return (
+        f"COPY {table} ({', '.join(columns)})\nFROM '{uri}'\nIAM_ROLE '{ROLE}'\nMANIFEST\nFORMAT AS CSV\n"
+        "IGNOREHEADER 1\nTIMEFORMAT 'auto'\nEMPTYASNULL"
+    )
 
 
 def test_a_load_sends_exactly_these_statements(redshift, s3_store):
@@ -132,17 +139,24 @@ def test_a_load_sends_exactly_these_statements(redshift, s3_store):
     load_days(warehouse, s3_store, two)
 
     schema = [s.sql for s in statements("schema")]
-    assert server.log[: len(schema) + 2] == [("SET timezone TO 'UTC'", None), *[(s, None) for s in schema],
-                                             ("COMMIT", None)]
+    assert server.log[: len(schema) + 2] == [
+        ("SET timezone TO 'UTC'", None),
+        *[(s, None) for s in schema],
+        ("COMMIT", None),
+    ]
     fact = next(s for s in schema if "fact_energy_minute" in s)
     assert fact.startswith("CREATE TABLE IF NOT EXISTS fact_energy_minute (\n    house_id               INTEGER")
-    assert fact.endswith("    solar_kw               DOUBLE PRECISION NOT NULL\n)\nDISTSTYLE KEY\nDISTKEY (house_id)\n"
-                         "COMPOUND SORTKEY (date_key, house_id)")
+    assert fact.endswith(
+        "    solar_kw               DOUBLE PRECISION NOT NULL\n)\nDISTSTYLE KEY\nDISTKEY (house_id)\n"
+        "COMPOUND SORTKEY (date_key, house_id)"
+    )
     assert next(s for s in schema if "stg_home" in s).endswith(")\nBACKUP NO\nDISTSTYLE ALL")
 
     load = server.log[len(schema) + 2 :]
-    uris = {t: f"s3://{s3_store.bucket}/smarthome/warehouse/copy/{t}_2016-01-01_2016-01-02_" for t in
-            ("stg_weather", "stg_energy", "stg_home")}
+    uris = {
+        t: f"s3://{s3_store.bucket}/smarthome/warehouse/copy/{t}_2016-01-01_2016-01-02_"
+        for t in ("stg_weather", "stg_energy", "stg_home")
+    }
     copies = [sql for sql, _ in load if sql.startswith("COPY")]
     assert [c.split("'")[1].startswith(uris[t]) for c, t in zip(copies, uris, strict=True)] == [True] * 3
     params = {"first_key": 20160101, "last_key": 20160102}
@@ -166,7 +180,8 @@ def test_a_load_sends_exactly_these_statements(redshift, s3_store):
     # Each COPY manifest lists the days' current files by S3 URI, every one mandatory.
     current = [layout.DayManifest.load(s3_store, day).files["energy"].key for day in two]
     assert server.manifests["stg_energy"] == {
-        "entries": [{"url": s3_store.uri(key), "mandatory": True} for key in current]}
+        "entries": [{"url": s3_store.uri(key), "mandatory": True} for key in current]
+    }
     assert not s3_store.list_keys("warehouse/copy/")  # removed after the load
 
 
@@ -175,8 +190,15 @@ def test_the_connection_is_redshift_over_ssl(redshift, s3_store):
     write_day_export(s3_store, date(2016, 1, 1))
     load_days(warehouse, s3_store, [date(2016, 1, 1)])
     assert server.connect_kwargs[0] == {
-        "host": "wh.abc123.us-east-1.redshift.amazonaws.com", "port": 5439, "dbname": "analytics", "user": "loader",
-        "password": "s3cret", "sslmode": "require", "connect_timeout": 10, "application_name": "smarthome-warehouse"}
+        "host": "wh.abc123.us-east-1.redshift.amazonaws.com",
+        "port": 5439,
+        "dbname": "analytics",
+        "user": "loader",
+        "password": "s3cret",
+        "sslmode": "require",
+        "connect_timeout": 10,
+        "application_name": "smarthome-warehouse",
+    }
     assert "s3cret" not in warehouse.display_name()
 
 
@@ -193,8 +215,10 @@ def test_a_failed_load_rolls_back_and_sends_no_commit(redshift, s3_store):
 
 def test_redshift_copy_needs_the_s3_object_store(tmp_path):
     warehouse = RedshiftWarehouse(host="h", user="u", password="p")
-    with pytest.raises(ValueError, match="Redshift COPY reads from S3"), warehouse.session(LocalObjectStore(
-            root=str(tmp_path))):
+    with (
+        pytest.raises(ValueError, match="Redshift COPY reads from S3"),
+        warehouse.session(LocalObjectStore(root=str(tmp_path))),
+    ):
         pass
 
 
@@ -207,10 +231,15 @@ def test_iam_temporary_credentials_when_no_password(monkeypatch):
         monkeypatch.setenv(name, "testing")
     with mock_aws():
         boto3.client("redshift", region_name="us-east-1").create_cluster(
-            ClusterIdentifier="smarthome", NodeType="ra3.xlplus", MasterUsername="admin",
-            MasterUserPassword="Admin1234", DBName="analytics")
-        warehouse = RedshiftWarehouse(host="h", user="loader", database="analytics", cluster_identifier="smarthome",
-                                      region_name="us-east-1")
+            ClusterIdentifier="smarthome",
+            NodeType="ra3.xlplus",
+            MasterUsername="admin",
+            MasterUserPassword="Admin1234",
+            DBName="analytics",
+        )
+        warehouse = RedshiftWarehouse(
+            host="h", user="loader", database="analytics", cluster_identifier="smarthome", region_name="us-east-1"
+        )
         user, password = warehouse.credentials()
     assert user == "IAM:loader" and len(password) >= 16
     with pytest.raises(ValueError, match="password, or a cluster_identifier"):

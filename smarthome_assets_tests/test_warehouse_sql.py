@@ -50,15 +50,34 @@ def test_documented_tables_and_columns_exist_as_written_in_docs_warehouse_md():
     expected = {
         "dim_home": ["house_id", "name"],
         "dim_device": ["device_key", "house_id", "device", "name", "kind"],
-        "dim_date": ["date_key", "full_date", "year", "month", "day_of_month", "day_of_week", "day_name",
-                     "is_weekend"],
+        "dim_date": ["date_key", "full_date", "year", "month", "day_of_month", "day_of_week", "day_name", "is_weekend"],
         "dim_weather_condition": ["condition_key", "icon", "summary"],
         "fact_energy_minute": ["house_id", "date_key", "timeframe", "condition_key", "temperature", *KW],
-        "fact_device_hourly": ["house_id", "device_key", "date_key", "hour_start", "kwh", "avg_kw", "max_kw",
-                               "minutes", "condition_key", "avg_temperature"],
-        "fact_weather_hourly": ["house_id", "date_key", "hour_start", "condition_key", "temperature",
-                                "apparent_temperature", "humidity", "cloud_cover", "wind_speed", "precip_intensity",
-                                "minutes"],
+        "fact_device_hourly": [
+            "house_id",
+            "device_key",
+            "date_key",
+            "hour_start",
+            "kwh",
+            "avg_kw",
+            "max_kw",
+            "minutes",
+            "condition_key",
+            "avg_temperature",
+        ],
+        "fact_weather_hourly": [
+            "house_id",
+            "date_key",
+            "hour_start",
+            "condition_key",
+            "temperature",
+            "apparent_temperature",
+            "humidity",
+            "cloud_cover",
+            "wind_speed",
+            "precip_intensity",
+            "minutes",
+        ],
     }
     for table, columns in expected.items():
         assert tables[table] == columns, table
@@ -66,10 +85,12 @@ def test_documented_tables_and_columns_exist_as_written_in_docs_warehouse_md():
 
 def test_the_merge_covers_every_device_of_the_contract_in_file_order():
     devices = statement("merge", "insert_home_devices")
-    listed = re.findall(r"SELECT (\d+)(?: AS ordinal)?, '(\w+)'(?: AS device)?, '([^']+)'(?: AS name)?, '(\w+)'",
-                        devices)
+    listed = re.findall(
+        r"SELECT (\d+)(?: AS ordinal)?, '(\w+)'(?: AS device)?, '([^']+)'(?: AS name)?, '(\w+)'", devices
+    )
     assert [(int(n), d, name, kind) for n, d, name, kind in listed] == [
-        (i + 1, c.name, contract.device_display_name(c), c.kind.value) for i, c in enumerate(contract.POWER_COLUMNS)]
+        (i + 1, c.name, contract.device_display_name(c), c.kind.value) for i, c in enumerate(contract.POWER_COLUMNS)
+    ]
     hours = statement("merge", "insert_device_hours")
     assert re.findall(r"WHEN '(\w+)' THEN h\.\w+_sum", hours) == KW
     assert re.findall(r"WHEN '(\w+)' THEN h\.\w+_max", hours) == KW
@@ -80,8 +101,12 @@ def test_the_merge_covers_every_device_of_the_contract_in_file_order():
 
 
 def test_the_redshift_copy_command_text():
-    sql = copy_statement("stg_weather", ("house_id", "timeframe"), "s3://bucket/p/warehouse/copy/m.json",
-                         "arn:aws:iam::123456789012:role/redshift-copy")
+    sql = copy_statement(
+        "stg_weather",
+        ("house_id", "timeframe"),
+        "s3://bucket/p/warehouse/copy/m.json",
+        "arn:aws:iam::123456789012:role/redshift-copy",
+    )
     assert sql == (
         "COPY stg_weather (house_id, timeframe)\n"
         "FROM 's3://bucket/p/warehouse/copy/m.json'\n"
@@ -99,15 +124,17 @@ def test_the_redshift_copy_command_text():
 def test_copy_parses_back_into_what_the_local_dialect_runs():
     sql = copy_statement("stg_energy", ("house_id", "use_kw"), "/var/store/warehouse/copy/m.json", "default")
     command = dialect.parse_copy(sql)
-    assert command == dialect.CopyCommand("stg_energy", ("house_id", "use_kw"), "/var/store/warehouse/copy/m.json",
-                                          manifest=True, ignore_header=1)
+    assert command == dialect.CopyCommand(
+        "stg_energy", ("house_id", "use_kw"), "/var/store/warehouse/copy/m.json", manifest=True, ignore_header=1
+    )
     assert command.postgres_sql() == "COPY stg_energy (house_id, use_kw) FROM STDIN WITH (FORMAT csv)"
     plain = dialect.parse_copy("COPY t FROM 's3://b/k.csv' IAM_ROLE 'arn:x' CSV")
     assert (plain.manifest, plain.ignore_header, plain.columns) == (False, 0, ())
 
 
-@pytest.mark.parametrize("option", ["GZIP", "DELIMITER '|'", "TIMEFORMAT 'YYYY-MM-DD'", "FORMAT AS PARQUET",
-                                    "MAXERROR 10"])
+@pytest.mark.parametrize(
+    "option", ["GZIP", "DELIMITER '|'", "TIMEFORMAT 'YYYY-MM-DD'", "FORMAT AS PARQUET", "MAXERROR 10"]
+)
 def test_copy_options_the_local_dialect_cannot_honour_are_refused(option):
     with pytest.raises(dialect.UnsupportedSql):
         dialect.parse_copy(f"COPY t (a) FROM 's3://b/k' IAM_ROLE default {option} FORMAT AS CSV")

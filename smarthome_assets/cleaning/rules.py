@@ -29,14 +29,22 @@ _NUMBER = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 EXAMPLES_PER_COLUMN = 3
 
 WEATHER_SCHEMA = pa.schema(
-    [pa.field("house_id", pa.int32(), False), pa.field("timeframe", pa.timestamp("us", tz="UTC"), False),
-     pa.field("time_raw", pa.int64(), False)]
-    + [pa.field(c.name, pa.float64() if c.is_numeric else pa.string(), not c.is_numeric)
-       for c in contract.WEATHER_COLUMNS]
+    [
+        pa.field("house_id", pa.int32(), False),
+        pa.field("timeframe", pa.timestamp("us", tz="UTC"), False),
+        pa.field("time_raw", pa.int64(), False),
+    ]
+    + [
+        pa.field(c.name, pa.float64() if c.is_numeric else pa.string(), not c.is_numeric)
+        for c in contract.WEATHER_COLUMNS
+    ]
 )
 DEVICES_SCHEMA = pa.schema(
-    [pa.field("house_id", pa.int32(), False), pa.field("timeframe", pa.timestamp("us", tz="UTC"), False),
-     pa.field("time_raw", pa.int64(), False)]
+    [
+        pa.field("house_id", pa.int32(), False),
+        pa.field("timeframe", pa.timestamp("us", tz="UTC"), False),
+        pa.field("time_raw", pa.int64(), False),
+    ]
     + [pa.field(c.name, pa.float64(), False) for c in contract.POWER_COLUMNS]
 )
 
@@ -103,8 +111,11 @@ def _texts(day: pa.Table, column: str, mask: np.ndarray) -> tuple[np.ndarray, li
 
 
 def _keys(day: pa.Table, house_id: int) -> list[pa.Array]:
-    return [pa.array(np.full(day.num_rows, house_id, dtype=np.int32)),
-            day.column("timeframe").combine_chunks(), day.column("time_raw").combine_chunks()]
+    return [
+        pa.array(np.full(day.num_rows, house_id, dtype=np.int32)),
+        day.column("timeframe").combine_chunks(),
+        day.column("time_raw").combine_chunks(),
+    ]
 
 
 def clean_weather(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningReport]:

@@ -15,8 +15,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
         help="start, stop or locate the embedded PostgreSQL server",
         description="Manage the embedded PostgreSQL server (data under $SMARTHOME_HOME/postgres).",
     )
-    parser.add_argument("action", choices=("up", "down", "url", "migrate"), help="up: start it and leave it "
-                        "running; down: stop it; url: print its connection URL; migrate: apply migrations")
+    parser.add_argument(
+        "action",
+        choices=("up", "down", "url", "migrate"),
+        help="up: start it and leave it "
+        "running; down: stop it; url: print its connection URL; migrate: apply migrations",
+    )
     parser.add_argument("--database", default="smarthome", help="database name (default: smarthome)")
     return parser
 

@@ -31,7 +31,17 @@ def run(args: argparse.Namespace) -> int:
         apply_migrations(embedded_postgres.server_url(settings.pgdata, "smarthome"))
     home = ensure_dagster_home(settings.dagster_home)
     env = {**DAGSTER_PROCESS_ENV, **os.environ, "DAGSTER_HOME": str(home), "SMARTHOME_HOME": str(settings.home)}
-    command = [sys.executable, "-m", "dagster", "dev", "-w", str(project_root() / "workspace.yaml"),
-               "-h", args.host, "-p", str(args.port)]
+    command = [
+        sys.executable,
+        "-m",
+        "dagster",
+        "dev",
+        "-w",
+        str(project_root() / "workspace.yaml"),
+        "-h",
+        args.host,
+        "-p",
+        str(args.port),
+    ]
     print(f"Dagster UI on http://{args.host}:{args.port} (Ctrl-C stops it)", flush=True)
     return subprocess.call(command, env=env, cwd=project_root())

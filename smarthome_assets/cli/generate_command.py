@@ -19,8 +19,12 @@ def add_parser(sub) -> argparse.ArgumentParser:
     parser.add_argument("--homes", type=int, default=1, help="number of homes, one file each (default 1)")
     parser.add_argument("--days", type=int, default=None, help="days of data (default: the full year, 503,910 rows)")
     parser.add_argument("--seed", type=int, default=0, help="random seed; the same seed gives the same bytes")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default: $SMARTHOME_HOME/data, where `smarthome run` looks)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default: $SMARTHOME_HOME/data, where `smarthome run` looks)",
+    )
     return parser
 
 

@@ -17,6 +17,7 @@ def _quiet_known_warnings() -> None:
     warnings.filterwarnings("ignore", category=dg.PreviewWarning)
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
+
 #: Subcommand modules under smarthome_assets.cli, each exposing `add_parser(subparsers)` and `run(args)`.
 COMMANDS = ("generate", "run", "db", "api", "dev")
 

@@ -31,8 +31,13 @@ def add_parser(sub) -> argparse.ArgumentParser:
         description="Land, clean and load HomeC files (and everything downstream) for every day they cover, "
         "in one Dagster run. Without --csv, generates a synthetic year once (see `smarthome generate`).",
     )
-    parser.add_argument("--csv", action="append", default=[], metavar="PATH",
-                        help="a HomeC-shaped CSV, one per home (repeatable); default: generated data")
+    parser.add_argument(
+        "--csv",
+        action="append",
+        default=[],
+        metavar="PATH",
+        help="a HomeC-shaped CSV, one per home (repeatable); default: generated data",
+    )
     parser.add_argument("--homes", type=int, default=1, help="homes to generate when there is no data (default 1)")
     parser.add_argument("--days", type=int, default=None, help="days to generate (default: the full year)")
     parser.add_argument("--seed", type=int, default=0, help="generator seed (default 0)")
@@ -47,8 +52,11 @@ def run(args: argparse.Namespace) -> int:
     sources = _source_files(args, settings)
     settings = dataclasses.replace(settings, source_files=tuple(str(p) for p in sources))
     first, last = _day_range(sources, settings, args)
-    print(f"smarthome: {len(sources)} file(s), {first} .. {last} ({(last - first).days + 1} days), "
-          f"environment {settings.env}, home {settings.home}", flush=True)
+    print(
+        f"smarthome: {len(sources)} file(s), {first} .. {last} ({(last - first).days + 1} days), "
+        f"environment {settings.env}, home {settings.home}",
+        flush=True,
+    )
     from smarthome_assets.definitions import defs
 
     resources = resources_for_env(settings)

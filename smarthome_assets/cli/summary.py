@@ -38,8 +38,13 @@ def _table(title: str, rows: list[tuple[str, str]]) -> list[str]:
     return [f"  {title}"] + [f"    {label.ljust(width)}  {value}" for label, value in rows]
 
 
-def render(settings: Settings, resources: dict[str, Any], result: dg.ExecuteInProcessResult,
-           seconds: float, instance: dg.DagsterInstance) -> str:
+def render(
+    settings: Settings,
+    resources: dict[str, Any],
+    result: dg.ExecuteInProcessResult,
+    seconds: float,
+    instance: dg.DagsterInstance,
+) -> str:
     for module in SECTION_MODULES:
         importlib.import_module(module)  # each registers its sections once, on first import
 

@@ -24,8 +24,13 @@ def sources(settings, resources):
     store = resources["object_store"]
     rows = []
     for m in current_manifests(store):
-        rows.append((m.file, f"house {m.house_id}: {m.data_lines:,} lines = {m.staged_rows:,} loaded "
-                     f"+ {m.quarantined_rows:,} quarantined"))
+        rows.append(
+            (
+                m.file,
+                f"house {m.house_id}: {m.data_lines:,} lines = {m.staged_rows:,} loaded "
+                f"+ {m.quarantined_rows:,} quarantined",
+            )
+        )
     for reason, n in merged_reasons(current_manifests(store)).items():
         rows.append(("  quarantined", f"{n:,} x {reason}"))
     for m in current_manifests(store):
@@ -33,4 +38,3 @@ def sources(settings, resources):
             rows.append(("  quarantine file", store.uri(m.quarantine_key)))
     rows.append(("object store", store.uri("")))
     return rows
-

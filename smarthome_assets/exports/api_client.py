@@ -163,8 +163,15 @@ def _page_body(path: str, response: ApiResponse) -> dict[str, Any]:
 class ApiSession:
     """One run's use of the API: a transport plus the retry policy."""
 
-    def __init__(self, transport: Transport, *, api_key: str, max_attempts: int, backoff_seconds: float,
-                 sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        transport: Transport,
+        *,
+        api_key: str,
+        max_attempts: int,
+        backoff_seconds: float,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self._transport = transport
         self._headers = {"Accept": "application/json", **({"x-api-key": api_key} if api_key else {})}
         self._attempts = max(1, max_attempts)
@@ -238,5 +245,10 @@ class ApiClient(dg.ConfigurableResource):
             transport = LambdaTransport(self.database.url())
         else:
             raise ApiError("the API client needs a base_url (HTTP) or a database (in-process Lambda handler)")
-        return ApiSession(transport, api_key=self.api_key, max_attempts=self.max_attempts,
-                          backoff_seconds=self.backoff_seconds, sleep=sleep)
+        return ApiSession(
+            transport,
+            api_key=self.api_key,
+            max_attempts=self.max_attempts,
+            backoff_seconds=self.backoff_seconds,
+            sleep=sleep,
+        )

@@ -45,26 +45,39 @@ def _metadata(store: ObjectStore, report: ExportReport, api: ApiClient, seconds:
     "per table and day under exports/<table>/date=<day>/, stamped with the export time; a manifest per "
     "day names the current files. Re-runs add files, never overwrite.",
 )
-def daily_exports(context: dg.AssetExecutionContext, api_client: ApiClient, object_store: ObjectStore,
-                  postgres: PostgresDatabase):
+def daily_exports(
+    context: dg.AssetExecutionContext, api_client: ApiClient, object_store: ObjectStore, postgres: PostgresDatabase
+):
     days = partition_days(context)
     started = time.perf_counter()
     session = api_client.open()
     try:
-        report = export_days(session, object_store, days, page_rows=api_client.page_rows,
-                             concurrency=api_client.concurrency, progress=context.log.info)
+        report = export_days(
+            session,
+            object_store,
+            days,
+            page_rows=api_client.page_rows,
+            concurrency=api_client.concurrency,
+            progress=context.log.info,
+        )
     finally:
         session.close()
     seconds = time.perf_counter() - started
-    context.log.info(f"exported {len(days)} days ({report.total('weather', 'rows'):,} weather + "
-                     f"{report.total('energy', 'rows'):,} energy rows) in {seconds:.1f}s, stamp {report.stamp}")
-    measures = {"postgres": checks.postgres_rows_per_day(postgres, days),
-                "api": checks.fetched_rows_per_day(report),
-                "file": checks.file_rows_per_day(object_store, report)}
+    context.log.info(
+        f"exported {len(days)} days ({report.total('weather', 'rows'):,} weather + "
+        f"{report.total('energy', 'rows'):,} energy rows) in {seconds:.1f}s, stamp {report.stamp}"
+    )
+    measures = {
+        "postgres": checks.postgres_rows_per_day(postgres, days),
+        "api": checks.fetched_rows_per_day(report),
+        "file": checks.file_rows_per_day(object_store, report),
+    }
     return dg.MaterializeResult(
         metadata=_metadata(object_store, report, api_client, seconds),
-        check_results=[checks.reconciliation_result("rows_match_postgres", measures),
-                       checks.freshness_result(object_store)],
+        check_results=[
+            checks.reconciliation_result("rows_match_postgres", measures),
+            checks.freshness_result(object_store),
+        ],
     )
 
 

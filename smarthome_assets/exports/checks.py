@@ -26,11 +26,18 @@ ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 _MANIFESTS = "exports/manifests/date="
 
 EXPORT_CHECKS = [
-    dg.AssetCheckSpec("rows_match_postgres", asset=ASSET, blocking=True,
-                      description="Per day and table: rows in PostgreSQL == rows fetched from the API == data "
-                      "lines in the export file."),
-    dg.AssetCheckSpec("newest_day_exported", asset=ASSET,
-                      description="The newest exported day is the newest complete day of the partitions."),
+    dg.AssetCheckSpec(
+        "rows_match_postgres",
+        asset=ASSET,
+        blocking=True,
+        description="Per day and table: rows in PostgreSQL == rows fetched from the API == data "
+        "lines in the export file.",
+    ),
+    dg.AssetCheckSpec(
+        "newest_day_exported",
+        asset=ASSET,
+        description="The newest exported day is the newest complete day of the partitions.",
+    ),
 ]
 
 Counts = dict[str, dict[str, int]]  # table -> ISO day -> rows
@@ -50,8 +57,10 @@ def postgres_rows_per_day(db: PostgresDatabase, days: list[date]) -> Counts:
 
 def file_rows_per_day(store: ObjectStore, report: ExportReport) -> Counts:
     """Data lines of each export file written by this run, read back from the store."""
-    return {table: {day: count_data_lines(store, m.files[table].key) for day, m in report.days.items()}
-            for table in layout.DAY_TABLES}
+    return {
+        table: {day: count_data_lines(store, m.files[table].key) for day, m in report.days.items()}
+        for table in layout.DAY_TABLES
+    }
 
 
 def fetched_rows_per_day(report: ExportReport) -> Counts:
@@ -73,12 +82,21 @@ def mismatches(measures: dict[str, Counts]) -> dict[str, dict[str, int]]:
 def reconciliation_result(check_name: str, measures: dict[str, Counts]) -> dg.AssetCheckResult:
     """One blocking result comparing every measure per (table, day), with totals and the first differences."""
     wrong = mismatches(measures)
-    totals = {f"{name}_{table}_rows": sum(counts.get(table, {}).values())
-              for name, counts in measures.items() for table in layout.DAY_TABLES}
+    totals = {
+        f"{name}_{table}_rows": sum(counts.get(table, {}).values())
+        for name, counts in measures.items()
+        for table in layout.DAY_TABLES
+    }
     return dg.AssetCheckResult(
-        check_name=check_name, passed=not wrong, severity=ERROR,
-        metadata={**totals, "days_checked": len({d for c in measures.values() for t in c.values() for d in t}),
-                  "mismatched_days": len(wrong), "mismatches": dg.MetadataValue.json(dict(list(wrong.items())[:20]))},
+        check_name=check_name,
+        passed=not wrong,
+        severity=ERROR,
+        metadata={
+            **totals,
+            "days_checked": len({d for c in measures.values() for t in c.values() for d in t}),
+            "mismatched_days": len(wrong),
+            "mismatches": dg.MetadataValue.json(dict(list(wrong.items())[:20])),
+        },
     )
 
 
@@ -99,21 +117,30 @@ def freshness_result(store: ObjectStore, now: datetime | None = None) -> dg.Asse
     lag = (expected - newest).days if newest else None
     manifest = layout.DayManifest.load(store, newest) if newest else None
     return dg.AssetCheckResult(
-        check_name="newest_day_exported", passed=newest is not None and newest >= expected, severity=WARN,
-        metadata={"newest_exported_day": str(newest), "expected_day": str(expected),
-                  "days_behind": lag if lag is not None else -1,
-                  "exported_at": manifest.exported_at if manifest else ""},
+        check_name="newest_day_exported",
+        passed=newest is not None and newest >= expected,
+        severity=WARN,
+        metadata={
+            "newest_exported_day": str(newest),
+            "expected_day": str(expected),
+            "days_behind": lag if lag is not None else -1,
+            "exported_at": manifest.exported_at if manifest else "",
+        },
     )
 
 
 def files_markdown(store: ObjectStore, report: ExportReport, limit: int = 31) -> str:
     """The run's files, a row per day (the first `limit` days; the rest are under the same prefixes)."""
-    lines = ["| day | weather rows | energy rows | pages | KB | weather file | energy file |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [
+        "| day | weather rows | energy rows | pages | KB | weather file | energy file |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for day, m in list(report.days.items())[:limit]:
         weather, energy = m.files["weather"], m.files["energy"]
-        lines.append(f"| {day} | {weather.rows:,} | {energy.rows:,} | {weather.pages + energy.pages} "
-                     f"| {(weather.bytes + energy.bytes) / 1e3:,.0f} | `{weather.key}` | `{energy.key}` |")
+        lines.append(
+            f"| {day} | {weather.rows:,} | {energy.rows:,} | {weather.pages + energy.pages} "
+            f"| {(weather.bytes + energy.bytes) / 1e3:,.0f} | `{weather.key}` | `{energy.key}` |"
+        )
     if len(report.days) > limit:
         lines.append(f"| ... {len(report.days) - limit} more days | | | | | | |")
     lines.append(f"\nHomes: `{report.homes.key}`; manifests: `{store.uri('exports/manifests/')}`")

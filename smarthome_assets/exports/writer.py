@@ -30,8 +30,13 @@ from smarthome_assets.resources.object_store import ObjectStore
 
 #: API route of each exported table.
 ROUTES = {"weather": "/weather", "energy": "/energy", layout.HOMES: "/homes"}
-_TEXT = {c.name for c in contract.WEATHER_TEXT_COLUMNS} | {"timeframe", "name", "first_reading", "last_reading",
-                                                            "updated_at"}
+_TEXT = {c.name for c in contract.WEATHER_TEXT_COLUMNS} | {
+    "timeframe",
+    "name",
+    "first_reading",
+    "last_reading",
+    "updated_at",
+}
 _INTEGER = {"house_id", "time_raw", "weather_rows", "energy_rows"}
 _CSV_OPTIONS = pcsv.WriteOptions(include_header=False, quoting_style="needed")
 
@@ -85,8 +90,9 @@ class Fetched:
     pages: int
 
 
-def fetch_csv(session: ApiSession, table: str, params: dict[str, Any],
-              window: tuple[datetime, datetime] | None = None) -> Fetched:
+def fetch_csv(
+    session: ApiSession, table: str, params: dict[str, Any], window: tuple[datetime, datetime] | None = None
+) -> Fetched:
     """Every page of a table's route as one CSV file (each page checked against `window` when given)."""
     chunks, rows, pages = [layout.header_line(table)], 0, 0
     for page in session.pages(ROUTES[table], params):
@@ -114,8 +120,13 @@ def day_window(day: date) -> dict[str, str]:
 
 def put_export(store: ObjectStore, key: str, fetched: Fetched) -> layout.ExportFile:
     store.put_bytes(key, fetched.data)
-    return layout.ExportFile(key=key, rows=fetched.rows, pages=fetched.pages, bytes=len(fetched.data),
-                             sha256=hashlib.sha256(fetched.data).hexdigest())
+    return layout.ExportFile(
+        key=key,
+        rows=fetched.rows,
+        pages=fetched.pages,
+        bytes=len(fetched.data),
+        sha256=hashlib.sha256(fetched.data).hexdigest(),
+    )
 
 
 def count_data_lines(store: ObjectStore, key: str) -> int:
@@ -167,8 +178,9 @@ class ExportRun:
         try:
             files = {layout.HOMES: homes}
             for table in layout.DAY_TABLES:
-                fetched = fetch_csv(self.session, table, {**day_window(day), "limit": self.page_rows},
-                                    window=day_bounds(day))
+                fetched = fetch_csv(
+                    self.session, table, {**day_window(day), "limit": self.page_rows}, window=day_bounds(day)
+                )
                 key = layout.export_key(table, day, self.stamp)
                 written.append(key)
                 files[table] = put_export(self.store, key, fetched)
@@ -183,8 +195,16 @@ class ExportRun:
             raise
 
 
-def export_days(session: ApiSession, store: ObjectStore, days: list[date], *, page_rows: int, concurrency: int,
-                now: datetime | None = None, progress: Callable[[str], None] | None = None) -> ExportReport:
+def export_days(
+    session: ApiSession,
+    store: ObjectStore,
+    days: list[date],
+    *,
+    page_rows: int,
+    concurrency: int,
+    now: datetime | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> ExportReport:
     """Export every day (a few at a time); the first failure stops the run and is raised."""
     run = ExportRun(session, store, page_rows, now)
     report = ExportReport(stamp=run.stamp, homes=run.export_homes())

@@ -108,9 +108,7 @@ BY_NAME: dict[str, SourceColumn] = {c.name: c for c in COLUMNS}
 
 POWER_COLUMNS: tuple[SourceColumn, ...] = tuple(c for c in COLUMNS if c.is_power)
 WEATHER_COLUMNS: tuple[SourceColumn, ...] = tuple(c for c in COLUMNS if c.is_weather)
-WEATHER_NUMBER_COLUMNS: tuple[SourceColumn, ...] = tuple(
-    c for c in COLUMNS if c.kind is ColumnKind.WEATHER_NUMBER
-)
+WEATHER_NUMBER_COLUMNS: tuple[SourceColumn, ...] = tuple(c for c in COLUMNS if c.kind is ColumnKind.WEATHER_NUMBER)
 WEATHER_TEXT_COLUMNS: tuple[SourceColumn, ...] = tuple(c for c in COLUMNS if c.kind is ColumnKind.WEATHER_TEXT)
 
 #: Pairs that are equal on every real row (a data-quality check, not a cleaning rule).

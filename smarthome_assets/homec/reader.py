@@ -105,11 +105,16 @@ def check_header(path: Path, name: str) -> None:
     extra = [c for c in header if c not in expected]
     if missing:
         hint = f"; found instead: {', '.join(map(repr, extra))}" if extra else ""
-        raise SourceFormatError(name, f"missing column(s) {', '.join(map(repr, missing))}{hint}",
-                                line=1, column=missing[0])
+        raise SourceFormatError(
+            name, f"missing column(s) {', '.join(map(repr, missing))}{hint}", line=1, column=missing[0]
+        )
     if extra:
-        raise SourceFormatError(name, f"unexpected column(s) {', '.join(map(repr, extra))} "
-                                "(HomeC has exactly 32 columns)", line=1, column=extra[0])
+        raise SourceFormatError(
+            name,
+            f"unexpected column(s) {', '.join(map(repr, extra))} (HomeC has exactly 32 columns)",
+            line=1,
+            column=extra[0],
+        )
     moved = next(c for c, h in zip(expected, header, strict=True) if c != h)
     raise SourceFormatError(name, "columns are out of order (expected HomeC's order)", line=1, column=moved)
 
@@ -139,16 +144,16 @@ def first_non_utf8(path: Path, name: str) -> SourceFormatError:
             except UnicodeDecodeError as exc:
                 fields = raw[: exc.start].count(b",")
                 column = contract.RAW_HEADER[fields] if fields < len(contract.RAW_HEADER) else None
-                return SourceFormatError(name, f"not UTF-8 text (byte {exc.start} of the line)",
-                                         line=line_no, column=column)
+                return SourceFormatError(
+                    name, f"not UTF-8 text (byte {exc.start} of the line)", line=line_no, column=column
+                )
     return SourceFormatError(name, "not UTF-8 text")
 
 
 def _open_batches(path: Path, on_invalid: Callable[[pcsv.InvalidRow], str]) -> pcsv.CSVStreamingReader:
     return pcsv.open_csv(
         path,
-        read_options=pcsv.ReadOptions(block_size=_BLOCK_SIZE, skip_rows=1,
-                                      column_names=["time", *TEXT_COLUMNS]),
+        read_options=pcsv.ReadOptions(block_size=_BLOCK_SIZE, skip_rows=1, column_names=["time", *TEXT_COLUMNS]),
         parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
         convert_options=pcsv.ConvertOptions(
             column_types={n: pa.string() for n in ["time", *TEXT_COLUMNS]},
@@ -158,9 +163,7 @@ def _open_batches(path: Path, on_invalid: Callable[[pcsv.InvalidRow], str]) -> p
     )
 
 
-def read_days(
-    path: Path, name: str, axis: TimeAxis = TimeAxis()
-) -> tuple[Iterator[tuple[date, pa.Table]], ReadReport]:
+def read_days(path: Path, name: str, axis: TimeAxis = TimeAxis()) -> tuple[Iterator[tuple[date, pa.Table]], ReadReport]:
     """Stream a file as (day, rows of that day) in time order, with a report filled as it goes.
 
     Days come out once each; the report is complete when the iterator is exhausted.
@@ -208,15 +211,19 @@ def _read_days_once(
         backwards = np.flatnonzero(np.diff(days) < 0)
         if backwards.size:
             line = int(table.column("source_line")[int(backwards[0]) + 1].as_py())
-            raise SourceFormatError(name, "a row goes back to an earlier day: sort the file by time",
-                                    line=line, column="time")
+            raise SourceFormatError(
+                name, "a row goes back to an earlier day: sort the file by time", line=line, column="time"
+            )
         for day_no in np.unique(days):  # sorted; on a well-formed file a batch holds 1-2 days
             day = date(1970, 1, 1) + timedelta(days=int(day_no))
             part = table.filter(pa.array(days == day_no))
             if day in emitted:
                 raise SourceFormatError(
-                    name, f"rows for {day} appear again after later days: sort the file by time",
-                    line=int(part.column("source_line")[0].as_py()), column="time")
+                    name,
+                    f"rows for {day} appear again after later days: sort the file by time",
+                    line=int(part.column("source_line")[0].as_py()),
+                    column="time",
+                )
             if pending_day is not None and day != pending_day:
                 emitted.add(pending_day)
                 yield pending_day, _finish_day(pending, report)
@@ -282,8 +289,9 @@ def _place_rows(table: pa.Table, lines: np.ndarray, axis: TimeAxis, report: Read
             time_raw[is_int] = pc.cast(time_text.filter(pa.array(is_int)), pa.int64()).to_numpy()
     keep = is_int.copy()
     for i in np.flatnonzero(~is_int):
-        report.quarantined.append(Quarantined(int(lines[i]), "time is not an integer unix timestamp", "time",
-                                              _row_text(table, i)))
+        report.quarantined.append(
+            Quarantined(int(lines[i]), "time is not an integer unix timestamp", "time", _row_text(table, i))
+        )
     timeframe = axis.timeframe_us(time_raw)
     if axis.first_day or axis.last_day:
         day = timeframe // 86_400_000_000
@@ -291,8 +299,9 @@ def _place_rows(table: pa.Table, lines: np.ndarray, axis: TimeAxis, report: Read
         high = (axis.last_day - date(1970, 1, 1)).days if axis.last_day else day.max()
         outside = keep & ((day < low) | (day > high))
         for i in np.flatnonzero(outside):
-            report.quarantined.append(Quarantined(int(lines[i]), "time outside the configured date range",
-                                                  "time", _row_text(table, i)))
+            report.quarantined.append(
+                Quarantined(int(lines[i]), "time outside the configured date range", "time", _row_text(table, i))
+            )
         keep &= ~outside
     mask = pa.array(keep)
     placed = table.drop_columns(["time"]).filter(mask)
@@ -320,9 +329,14 @@ def _finish_day(parts: list[pa.Table], report: ReadReport) -> pa.Table:
             first_line.setdefault(int(minutes[i]), int(day.column("source_line")[int(i)].as_py()))
         for i in np.flatnonzero(repeated):
             line = int(day.column("source_line")[int(i)].as_py())
-            report.quarantined.append(Quarantined(
-                line, f"duplicate minute: same time as line {first_line[int(minutes[i])]}", "time",
-                _row_text(day, int(i), staged=True)))
+            report.quarantined.append(
+                Quarantined(
+                    line,
+                    f"duplicate minute: same time as line {first_line[int(minutes[i])]}",
+                    "time",
+                    _row_text(day, int(i), staged=True),
+                )
+            )
         day = day.filter(pa.array(~repeated))
     if not np.all(np.diff(day.column("time_raw").to_numpy()) > 0):
         day = day.take(pa.array(np.argsort(day.column("time_raw").to_numpy(), kind="stable")))
@@ -342,6 +356,7 @@ def _row_text(table: pa.Table, i: int, staged: bool = False) -> str:
 
 def time_span(path: Path, tail_bytes: int = 1 << 16) -> tuple[int, int] | None:
     """The first and last integer `time` of a file, reading only its head and tail (to pick partitions)."""
+
     def first_int(lines: list[bytes]) -> int | None:
         for raw in lines:
             head = raw.split(b",", 1)[0].strip()

@@ -5,7 +5,6 @@ Every partitioned asset handles a whole day range in one run and writes its own 
 backfills cannot hand values to an IO manager), returning metadata and its checks' results.
 """
 
-
 import time
 from datetime import date
 
@@ -31,8 +30,9 @@ GROUP = "ingestion"
 
 def _axis() -> TimeAxis:
     settings = load_settings()
-    return TimeAxis(timeframe_origin=settings.timeframe_origin, first_day=settings.first_day,
-                    last_day=settings.last_day)
+    return TimeAxis(
+        timeframe_origin=settings.timeframe_origin, first_day=settings.first_day, last_day=settings.last_day
+    )
 
 
 def current_manifests(store: ObjectStore) -> list[Manifest]:
@@ -57,8 +57,10 @@ def raw_csv(context: dg.AssetExecutionContext, object_store: ObjectStore, source
         started = time.perf_counter()
         manifest = land_file(object_store, path, home, _axis(), log=context.log.info)
         verb = "unchanged, skipped" if manifest.skipped else f"landed in {time.perf_counter() - started:.1f}s"
-        context.log.info(f"{path.name} (house {home.house_id}): {verb}; {manifest.staged_rows:,} rows staged, "
-                         f"{manifest.quarantined_rows} quarantined")
+        context.log.info(
+            f"{path.name} (house {home.house_id}): {verb}; {manifest.staged_rows:,} rows staged, "
+            f"{manifest.quarantined_rows} quarantined"
+        )
         manifests.append(manifest)
     days = partition_days(context)
     in_range = sum(m.rows_per_day.get(str(d), 0) for m in manifests for d in days)
@@ -78,8 +80,10 @@ def _clean(context: dg.AssetExecutionContext, store: ObjectStore, table: str) ->
     days = partition_days(context)
     started = time.perf_counter()
     result = clean_range(store, table, days, current_manifests(store), progress=context.log.info)
-    context.log.info(f"cleaned {result.quality.rows:,} {table} rows over {len(days)} days in "
-                     f"{time.perf_counter() - started:.1f}s; {result.report.total_replaced:,} values replaced")
+    context.log.info(
+        f"cleaned {result.quality.rows:,} {table} rows over {len(days)} days in "
+        f"{time.perf_counter() - started:.1f}s; {result.report.total_replaced:,} values replaced"
+    )
     return result, days
 
 
@@ -104,8 +108,9 @@ def _clean_metadata(result: CleanResult) -> dict:
 )
 def clean_weather(context: dg.AssetExecutionContext, object_store: ObjectStore):
     result, _ = _clean(context, object_store, "weather")
-    return dg.MaterializeResult(metadata=_clean_metadata(result),
-                                check_results=checks.clean_results("clean_weather", result))
+    return dg.MaterializeResult(
+        metadata=_clean_metadata(result), check_results=checks.clean_results("clean_weather", result)
+    )
 
 
 @daily_asset(
@@ -117,8 +122,9 @@ def clean_weather(context: dg.AssetExecutionContext, object_store: ObjectStore):
 )
 def clean_devices(context: dg.AssetExecutionContext, object_store: ObjectStore):
     result, _ = _clean(context, object_store, "energy")
-    return dg.MaterializeResult(metadata=_clean_metadata(result),
-                                check_results=checks.clean_results("clean_devices", result))
+    return dg.MaterializeResult(
+        metadata=_clean_metadata(result), check_results=checks.clean_results("clean_devices", result)
+    )
 
 
 @daily_asset(
@@ -138,8 +144,17 @@ def homes(context: dg.AssetExecutionContext, object_store: ObjectStore, postgres
             sha = manifests[home.source_file].sha256 if home.source_file in manifests else None
             cur.execute(statements.UPSERT_HOME, (home.house_id, home.name, home.source_file, sha))
             for column in contract.POWER_COLUMNS:
-                cur.execute(statements.UPSERT_DEVICE, (home.house_id, column.name,
-                            contract.device_display_name(column), column.raw, column.unit, column.kind.value))
+                cur.execute(
+                    statements.UPSERT_DEVICE,
+                    (
+                        home.house_id,
+                        column.name,
+                        contract.device_display_name(column),
+                        column.raw,
+                        column.unit,
+                        column.kind.value,
+                    ),
+                )
         cur.execute(statements.SELECT_HOMES)
         rows = cur.fetchall()
         cur.execute("SELECT house_id, count(*) FROM device GROUP BY house_id")

@@ -22,10 +22,8 @@ from smarthome_assets.ingestion.landing import Manifest
 from smarthome_assets.resources.object_store import ObjectStore
 
 CLEANERS: dict[str, tuple[Callable[[pa.Table, int], tuple[pa.Table, CleaningReport]], list[str]]] = {
-    "weather": (clean_weather, ["source_line", "time_raw", "timeframe",
-                                *(c.name for c in contract.WEATHER_COLUMNS)]),
-    "energy": (clean_devices, ["source_line", "time_raw", "timeframe",
-                               *(c.name for c in contract.POWER_COLUMNS)]),
+    "weather": (clean_weather, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.WEATHER_COLUMNS)]),
+    "energy": (clean_devices, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.POWER_COLUMNS)]),
 }
 
 
@@ -56,8 +54,10 @@ def _clean_one(
     staged = arrow_files.read_table(store, layout.staged_day_key(day, house_id), columns)
     clean, report = cleaner(staged, house_id)
     arrow_files.write_table(store, layout.clean_day_key(table, day, house_id), clean)
-    store.put_bytes(layout.clean_report_key(table, day, house_id),
-                    json.dumps({k: asdict(v) for k, v in report.replacements.items()}).encode())
+    store.put_bytes(
+        layout.clean_report_key(table, day, house_id),
+        json.dumps({k: asdict(v) for k, v in report.replacements.items()}).encode(),
+    )
     return day, house_id, clean, report, staged.num_rows
 
 

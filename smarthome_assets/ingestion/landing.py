@@ -74,10 +74,16 @@ def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=No
     store.put_file(layout.source_key(home.source_file), path)
     quarantine_key = _write_quarantine(store, report, sha256)
     manifest = Manifest(
-        file=home.source_file, house_id=home.house_id, sha256=sha256, size_bytes=path.stat().st_size,
-        data_lines=report.data_lines, staged_rows=report.staged_rows,
-        quarantined_rows=len(report.quarantined), quarantine_reasons=report.quarantine_counts(),
-        rows_per_day=dict(sorted(report.rows_per_day.items())), quarantine_key=quarantine_key,
+        file=home.source_file,
+        house_id=home.house_id,
+        sha256=sha256,
+        size_bytes=path.stat().st_size,
+        data_lines=report.data_lines,
+        staged_rows=report.staged_rows,
+        quarantined_rows=len(report.quarantined),
+        quarantine_reasons=report.quarantine_counts(),
+        rows_per_day=dict(sorted(report.rows_per_day.items())),
+        quarantine_key=quarantine_key,
         time_axis=axis_key,
     )
     manifest.save(store)
@@ -85,8 +91,10 @@ def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=No
 
 
 def describe_axis(axis: TimeAxis) -> str:
-    return (f"{axis.time_origin}@{axis.timeframe_origin.isoformat()}/{axis.seconds_per_unit}s"
-            f"[{axis.first_day or ''}..{axis.last_day or ''}]")
+    return (
+        f"{axis.time_origin}@{axis.timeframe_origin.isoformat()}/{axis.seconds_per_unit}s"
+        f"[{axis.first_day or ''}..{axis.last_day or ''}]"
+    )
 
 
 def _remove_stale_days(store: ObjectStore, previous: Manifest | None, written: set[str], house_id: int) -> None:

@@ -22,6 +22,7 @@ def apply_dagster_process_env() -> None:
     for name, value in DAGSTER_PROCESS_ENV.items():
         os.environ.setdefault(name, value)
 
+
 LOCAL_DAGSTER_YAML = """\
 # Written by smarthome: local instance, SQLite storage in this folder.
 telemetry:

@@ -27,8 +27,9 @@ GROUP = "warehouse"
     "fact_energy_minute, fact_device_hourly, fact_weather_hourly): the days' current exports COPYed into "
     "staging, then merged, replacing exactly those days in one transaction.",
 )
-def redshift_tables(context: dg.AssetExecutionContext, warehouse: Warehouse, object_store: ObjectStore,
-                    postgres: PostgresDatabase):
+def redshift_tables(
+    context: dg.AssetExecutionContext, warehouse: Warehouse, object_store: ObjectStore, postgres: PostgresDatabase
+):
     days = partition_days(context)
     started = time.perf_counter()
     try:

@@ -25,13 +25,24 @@ ASSET = "redshift_tables"
 ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
 
 WAREHOUSE_CHECKS = [
-    dg.AssetCheckSpec("counts_reconcile", asset=ASSET, blocking=True,
-                      description="Per day and table: rows in PostgreSQL == fetched from the API == in the "
-                      "export files == loaded in the warehouse."),
-    dg.AssetCheckSpec("unique_minutes", asset=ASSET, blocking=True,
-                      description="(house_id, timeframe) is unique in fact_energy_minute over the loaded days."),
-    dg.AssetCheckSpec("device_hours_complete", asset=ASSET,
-                      description="fact_device_hourly covers 18 device-minutes for every energy minute."),
+    dg.AssetCheckSpec(
+        "counts_reconcile",
+        asset=ASSET,
+        blocking=True,
+        description="Per day and table: rows in PostgreSQL == fetched from the API == in the "
+        "export files == loaded in the warehouse.",
+    ),
+    dg.AssetCheckSpec(
+        "unique_minutes",
+        asset=ASSET,
+        blocking=True,
+        description="(house_id, timeframe) is unique in fact_energy_minute over the loaded days.",
+    ),
+    dg.AssetCheckSpec(
+        "device_hours_complete",
+        asset=ASSET,
+        description="fact_device_hourly covers 18 device-minutes for every energy minute.",
+    ),
 ]
 
 
@@ -40,8 +51,9 @@ def _by_day(per_key: dict[int, int], days: list[date]) -> dict[str, int]:
     return {str(day): per_key.get(date_key(day), 0) for day in days}
 
 
-def warehouse_results(warehouse: Warehouse, store: ObjectStore, postgres: PostgresDatabase,
-                      result: LoadResult) -> list[dg.AssetCheckResult]:
+def warehouse_results(
+    warehouse: Warehouse, store: ObjectStore, postgres: PostgresDatabase, result: LoadResult
+) -> list[dg.AssetCheckResult]:
     days = result.days
     loaded = warehouse_counts(warehouse, store, days)
     fetched: Counts = {t: {} for t in DAY_TABLES}
@@ -57,15 +69,26 @@ def warehouse_results(warehouse: Warehouse, store: ObjectStore, postgres: Postgr
     }
     duplicates = duplicate_minutes(warehouse, store, days)
     devices = len(contract.POWER_COLUMNS)
-    short = {str(day): {"device_minutes": loaded["device_minutes"].get(date_key(day), 0),
-                        "expected": devices * loaded["energy"].get(date_key(day), 0)}
-             for day in days
-             if loaded["device_minutes"].get(date_key(day), 0) != devices * loaded["energy"].get(date_key(day), 0)}
+    short = {
+        str(day): {
+            "device_minutes": loaded["device_minutes"].get(date_key(day), 0),
+            "expected": devices * loaded["energy"].get(date_key(day), 0),
+        }
+        for day in days
+        if loaded["device_minutes"].get(date_key(day), 0) != devices * loaded["energy"].get(date_key(day), 0)
+    }
     return [
         reconciliation_result("counts_reconcile", measures),
-        dg.AssetCheckResult(check_name="unique_minutes", passed=duplicates == 0, severity=ERROR,
-                            metadata={"duplicate_minutes": duplicates}),
-        dg.AssetCheckResult(check_name="device_hours_complete", passed=not short, severity=WARN,
-                            metadata={"days_short": len(short),
-                                      "examples": dg.MetadataValue.json(dict(list(short.items())[:10]))}),
+        dg.AssetCheckResult(
+            check_name="unique_minutes",
+            passed=duplicates == 0,
+            severity=ERROR,
+            metadata={"duplicate_minutes": duplicates},
+        ),
+        dg.AssetCheckResult(
+            check_name="device_hours_complete",
+            passed=not short,
+            severity=WARN,
+            metadata={"days_short": len(short), "examples": dg.MetadataValue.json(dict(list(short.items())[:10]))},
+        ),
     ]

@@ -39,8 +39,10 @@ def daily_warehouse_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunReq
     day = (tick.astimezone(UTC) - timedelta(days=1)).date().isoformat()
     if not daily_partitions.has_partition_key(day):
         first, last = daily_partitions.get_first_partition_key(), daily_partitions.get_last_partition_key()
-        return dg.SkipReason(f"{day} is not a partition ({first}..{last}); set SMARTHOME_DATA_ENDS_YESTERDAY=1 "
-                             "to move the data's days up to yesterday")
+        return dg.SkipReason(
+            f"{day} is not a partition ({first}..{last}); set SMARTHOME_DATA_ENDS_YESTERDAY=1 "
+            "to move the data's days up to yesterday"
+        )
     return dg.RunRequest(run_key=day, partition_key=day)
 
 

@@ -112,16 +112,22 @@ def _verify_staged(session: WarehouseSession, plan: LoadPlan) -> dict[str, dict[
         got = {int(k): int(n) for k, n in session.query(statement("counts", query))}
         expected = {k: n for k, n in plan.exported_rows(table).items() if n}
         if got != expected:
-            wrong = {k: (expected.get(k, 0), got.get(k, 0)) for k in set(got) | set(expected)
-                     if expected.get(k, 0) != got.get(k, 0)}
-            raise LoadError(f"{table}: staged rows differ from the export files (day: exported, staged): "
-                            f"{dict(sorted(wrong.items())[:10])}; nothing was loaded")
+            wrong = {
+                k: (expected.get(k, 0), got.get(k, 0))
+                for k in set(got) | set(expected)
+                if expected.get(k, 0) != got.get(k, 0)
+            }
+            raise LoadError(
+                f"{table}: staged rows differ from the export files (day: exported, staged): "
+                f"{dict(sorted(wrong.items())[:10])}; nothing was loaded"
+            )
         staged[table] = got
     return staged
 
 
-def load_days(warehouse: Warehouse, store: ObjectStore, days: list[date],
-              log: Callable[[str], None] = lambda message: None) -> LoadResult:
+def load_days(
+    warehouse: Warehouse, store: ObjectStore, days: list[date], log: Callable[[str], None] = lambda message: None
+) -> LoadResult:
     """Replace `days` in the warehouse with their current exports, in one transaction."""
     days = sorted(days)
     plan = plan_load(store, days)
@@ -138,8 +144,10 @@ def load_days(warehouse: Warehouse, store: ObjectStore, days: list[date],
                 result.copied[STAGING_TABLES[table]] = session.copy(sql)
             result.staged = _verify_staged(session, plan)
             result.seconds["copy"] = time.perf_counter() - started
-            log(f"staged {sum(result.copied.values()):,} rows from {sum(map(len, plan.keys.values()))} files "
-                f"in {result.seconds['copy']:.1f}s")
+            log(
+                f"staged {sum(result.copied.values()):,} rows from {sum(map(len, plan.keys.values()))} files "
+                f"in {result.seconds['copy']:.1f}s"
+            )
             started = time.perf_counter()
             for item in statements("merge"):
                 session.execute(item.sql, day_params(days))
@@ -153,11 +161,16 @@ def load_days(warehouse: Warehouse, store: ObjectStore, days: list[date],
 
 def warehouse_counts(warehouse: Warehouse, store: ObjectStore, days: list[date]) -> dict[str, dict[int, int]]:
     """Rows in the warehouse per date key over `days`: weather and energy minutes, device-minutes."""
-    queries = {"weather": "weather_minutes_per_day", "energy": "energy_minutes_per_day",
-               "device_minutes": "device_minutes_per_day"}
+    queries = {
+        "weather": "weather_minutes_per_day",
+        "energy": "energy_minutes_per_day",
+        "device_minutes": "device_minutes_per_day",
+    }
     with warehouse.session(store) as session:
-        return {name: {int(k): int(n) for k, n in session.query(statement("counts", query), day_params(days))}
-                for name, query in queries.items()}
+        return {
+            name: {int(k): int(n) for k, n in session.query(statement("counts", query), day_params(days))}
+            for name, query in queries.items()
+        }
 
 
 def duplicate_minutes(warehouse: Warehouse, store: ObjectStore, days: list[date]) -> int:

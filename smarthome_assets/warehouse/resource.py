@@ -149,16 +149,27 @@ class RedshiftWarehouse(Warehouse):
         import boto3
 
         client = boto3.client("redshift", region_name=self.region_name or None)
-        answer = client.get_cluster_credentials(DbUser=self.user, DbName=self.database,
-                                                ClusterIdentifier=self.cluster_identifier, DurationSeconds=900,
-                                                AutoCreate=False)
+        answer = client.get_cluster_credentials(
+            DbUser=self.user,
+            DbName=self.database,
+            ClusterIdentifier=self.cluster_identifier,
+            DurationSeconds=900,
+            AutoCreate=False,
+        )
         return answer["DbUser"], answer["DbPassword"]
 
     def connect_kwargs(self) -> dict[str, Any]:
         user, password = self.credentials()
-        return {"host": self.host, "port": self.port, "dbname": self.database, "user": user, "password": password,
-                "sslmode": self.sslmode, "connect_timeout": self.connect_timeout_seconds,
-                "application_name": APPLICATION_NAME}
+        return {
+            "host": self.host,
+            "port": self.port,
+            "dbname": self.database,
+            "user": user,
+            "password": password,
+            "sslmode": self.sslmode,
+            "connect_timeout": self.connect_timeout_seconds,
+            "application_name": APPLICATION_NAME,
+        }
 
     def _connect(self) -> psycopg2.extensions.connection:
         return psycopg2.connect(**self.connect_kwargs())
