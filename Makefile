@@ -32,6 +32,9 @@ run: venv
 ## The whole test suite, browser tests included.
 test: venv browser-deps
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/dg check defs
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-browser: venv browser-deps
@@ -66,6 +69,7 @@ bench-api: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 format: venv
 	$(BIN)/ruff check --fix .

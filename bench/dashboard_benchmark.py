@@ -1,7 +1,7 @@
 """How long the `dashboard` asset takes on a full synthetic year: `python -m bench.dashboard_benchmark`.
 
 Fills a warehouse (the documented tables, on a throw-away embedded PostgreSQL) with a year of hourly facts
-per home from smarthome_assets_tests.warehouse_synth, then materializes the real `dashboard` asset with
+per home from smarthome_assets.warehouse.synthetic_facts, then materializes the real `dashboard` asset with
 the local resources, `--repeat` times in one process. The first run pays for building the JavaScript
 bundle (vl-convert, about a second); later runs reuse it, as a long-lived Dagster code server does.
 Prints, per run, the asset's own figures (query, spec, HTML, PNG and total seconds) and the page size.
@@ -10,7 +10,6 @@ Prints, per run, the asset's own figures (query, spec, HTML, PNG and total secon
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import tempfile
 import time
@@ -18,11 +17,11 @@ from pathlib import Path
 
 import dagster as dg
 
-from smarthome_assets.resources.object_store import LocalObjectStore
-from smarthome_assets.resources.postgres import PostgresUrl
+from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.services import embedded_postgres
+from smarthome_assets.storage.object_store import LocalObjectStore
+from smarthome_assets.warehouse import synthetic_facts as warehouse_synth
 from smarthome_assets.warehouse.resource import PostgresWarehouse
-from smarthome_assets_tests import warehouse_synth
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -34,7 +33,6 @@ def main(argv: list[str] | None = None) -> None:
 
     with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp:
         root = Path(tmp)
-        os.environ["SMARTHOME_HOME"] = str(root / "home")  # where the asset writes its local copy
         pgdata = root / "pg"
         try:
             url = embedded_postgres.server_url(pgdata, "warehouse")
@@ -49,6 +47,7 @@ def main(argv: list[str] | None = None) -> None:
             resources = {
                 "object_store": LocalObjectStore(root=str(root / "store")),
                 "warehouse": PostgresWarehouse(database=PostgresUrl(database_url=url)),
+                "dashboard_dir": str(root / "home" / "dashboard"),
             }
             for run in range(1, args.repeat + 1):
                 _materialize_once(run, resources)
@@ -58,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def _materialize_once(run: int, resources: dict) -> None:
-    from smarthome_assets.dashboard.assets import dashboard
+    from smarthome_assets.defs.dashboard.assets import dashboard
 
     started = time.perf_counter()
     result = dg.materialize([dashboard], resources=resources)

@@ -54,13 +54,15 @@ def prepare(work: Path) -> str:
     """A generated year in the operational database `smarthome` (reused when --keep finds it)."""
     import dagster as dg
 
+    from smarthome_assets.defs.ingestion import assets as ingestion_assets
     from smarthome_assets.homec.generator import generate_homes
-    from smarthome_assets.ingestion.assets import ASSETS
-    from smarthome_assets.partitions import range_tags
-    from smarthome_assets.resources.object_store import LocalObjectStore
-    from smarthome_assets.resources.postgres import PostgresUrl
-    from smarthome_assets.resources.sources import HomeCSources
+
+    ASSETS = dg.load_assets_from_modules([ingestion_assets])
+    from smarthome_assets.database.connection import PostgresUrl
+    from smarthome_assets.ingestion.sources import HomeCSources
+    from smarthome_assets.lib.partitions import range_tags
     from smarthome_assets.services import embedded_postgres
+    from smarthome_assets.storage.object_store import LocalObjectStore
 
     pgdata = work / "pg"
     marker = work / "ingested"
@@ -90,9 +92,9 @@ def prepare(work: Path) -> str:
 
 def run_baseline(work: Path, source_url: str, days: int) -> dict:
     """COPY TO STDOUT (spooled to a file) then COPY FROM STDIN into the staging tables, both tables."""
+    from smarthome_assets.database.connection import PostgresUrl
     from smarthome_assets.exports.layout import EXPORT_COLUMNS
-    from smarthome_assets.resources.object_store import LocalObjectStore
-    from smarthome_assets.resources.postgres import PostgresUrl
+    from smarthome_assets.storage.object_store import LocalObjectStore
     from smarthome_assets.warehouse.loader import ensure_schema
     from smarthome_assets.warehouse.resource import PostgresWarehouse
 
@@ -119,10 +121,10 @@ def run_baseline(work: Path, source_url: str, days: int) -> dict:
 
 def run_pipeline(work: Path, source_url: str, days: int) -> dict:
     """daily_exports + redshift_tables for `days`, on a fresh store and an empty warehouse; then a reload."""
+    from smarthome_assets.database.connection import PostgresUrl
     from smarthome_assets.exports.api_client import ApiClient
     from smarthome_assets.exports.writer import export_days
-    from smarthome_assets.resources.object_store import LocalObjectStore
-    from smarthome_assets.resources.postgres import PostgresUrl
+    from smarthome_assets.storage.object_store import LocalObjectStore
     from smarthome_assets.warehouse.loader import load_days
     from smarthome_assets.warehouse.resource import PostgresWarehouse
 

@@ -34,19 +34,20 @@ import numpy as np
 import pandas as pd
 import psycopg2
 
-from smarthome_assets.database.loading import load_range
+from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.database.migrate import apply_migrations
+from smarthome_assets.defs.ingestion import assets as ingestion_assets
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.reader import TimeAxis
-from smarthome_assets.ingestion.assets import ASSETS, current_manifests
-from smarthome_assets.ingestion.clean_days import clean_range, staged_homes_by_day
-from smarthome_assets.ingestion.landing import land_file
+from smarthome_assets.ingestion.clean_days import clean_range, load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.landing import current_manifests, land_file
 from smarthome_assets.ingestion.registry import HomeRegistry
-from smarthome_assets.partitions import range_tags
-from smarthome_assets.resources.object_store import LocalObjectStore
-from smarthome_assets.resources.postgres import PostgresUrl
-from smarthome_assets.resources.sources import HomeCSources
+from smarthome_assets.ingestion.sources import HomeCSources
+from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.services import embedded_postgres
+from smarthome_assets.storage.object_store import LocalObjectStore
+
+ASSETS = dg.load_assets_from_modules([ingestion_assets])
 
 YEAR = [date(2016, 1, 1) + timedelta(days=i) for i in range(351)]
 
@@ -112,7 +113,7 @@ def method_project(files: list[Path], url: str, workdir: Path) -> dict:
     manifests = current_manifests(store)
     for table in ("weather", "energy"):
         clean_range(store, table, YEAR, manifests)
-    load_range(PostgresUrl(database_url=url), store, staged_homes_by_day(manifests, YEAR), YEAR)
+    load_clean_days(PostgresUrl(database_url=url), store, staged_homes_by_day(manifests, YEAR), YEAR)
     return {"export_clean_csvs": _export_clean_csvs(url, workdir)}
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from smarthome_assets.homec import contract
@@ -26,18 +26,11 @@ class Settings:
     source_files: tuple[str, ...]
     #: The instant the first row (`time == contract.TIME_ORIGIN`) stands for.
     timeframe_origin: datetime = contract.TIMEFRAME_ORIGIN
-    #: The daily partitions: [first_day, last_day], UTC. By default the real file's days.
-    first_day: date = date(2016, 1, 1)
-    last_day: date = date(2016, 12, 16)
     #: aws: the key prefix inside the bucket, and an S3-compatible endpoint (unset means AWS itself).
     s3_prefix: str = "smarthome"
     s3_endpoint_url: str | None = None
     #: aws: libpq sslmode for RDS (`require` by default; `verify-full` with a CA bundle is stricter).
     database_sslmode: str = "require"
-    #: SMARTHOME_DATA_ENDS_YESTERDAY=1: whole days the data and the partitions were moved forward so that
-    #: the last day is yesterday (UTC, when the process started), giving the daily schedule new days in a
-    #: demo; 0 keeps the data's own days. Readings keep their `time_raw`; their timeframe moves.
-    shift_days: int = 0
 
     @property
     def object_store_root(self) -> Path:
@@ -55,6 +48,11 @@ class Settings:
     def generated_data_dir(self) -> Path:
         return self.home / "data"
 
+    @property
+    def dashboard_dir(self) -> Path:
+        """The local copy of the dashboard page, which `smarthome api` serves at /dashboard."""
+        return self.home / "dashboard"
+
 
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
@@ -68,36 +66,15 @@ def load_settings() -> Settings:
     home = Path(os.environ.get("SMARTHOME_HOME") or project_root() / "var").expanduser().resolve()
     sources = tuple(s.strip() for s in os.environ.get("SMARTHOME_SOURCE_FILES", "").split(",") if s.strip())
     defaults = Settings(env=env, home=home, source_files=sources)
-    origin = _datetime_setting("SMARTHOME_TIMEFRAME_ORIGIN", defaults.timeframe_origin)
-    # Unless set, the partitions are the days a full HomeC year covers from the origin (the real file's days).
-    year_end = origin + timedelta(minutes=contract.FULL_YEAR_ROWS - 1)
-    first_day = _date_setting("SMARTHOME_FIRST_DAY", origin.date())
-    last_day = _date_setting("SMARTHOME_LAST_DAY", year_end.date())
-    if last_day < first_day:
-        raise ValueError(f"SMARTHOME_LAST_DAY ({last_day}) is before SMARTHOME_FIRST_DAY ({first_day})")
-    shift = days_to_yesterday(last_day) if _flag("SMARTHOME_DATA_ENDS_YESTERDAY") else 0
     return Settings(
         env=env,
         home=home,
         source_files=sources,
-        first_day=first_day + timedelta(days=shift),
-        last_day=last_day + timedelta(days=shift),
-        timeframe_origin=origin + timedelta(days=shift),
-        shift_days=shift,
+        timeframe_origin=_datetime_setting("SMARTHOME_TIMEFRAME_ORIGIN", defaults.timeframe_origin),
         s3_prefix=os.environ.get("SMARTHOME_S3_PREFIX", defaults.s3_prefix).strip("/"),
         s3_endpoint_url=os.environ.get("SMARTHOME_S3_ENDPOINT_URL") or None,
         database_sslmode=os.environ.get("SMARTHOME_DATABASE_SSLMODE", defaults.database_sslmode),
     )
-
-
-def days_to_yesterday(last_day: date, now: datetime | None = None) -> int:
-    """Whole days that move `last_day` to yesterday (UTC)."""
-    yesterday = (now or datetime.now(UTC)).astimezone(UTC).date() - timedelta(days=1)
-    return (yesterday - last_day).days
-
-
-def _flag(name: str) -> bool:
-    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _datetime_setting(name: str, default: datetime) -> datetime:
@@ -107,11 +84,3 @@ def _datetime_setting(name: str, default: datetime) -> datetime:
     except ValueError as exc:
         raise ValueError(f"{name} must be an ISO date-time like 2016-01-01T05:00:00+00:00, not {value!r}") from exc
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def _date_setting(name: str, default: date) -> date:
-    value = os.environ.get(name, "").strip()
-    try:
-        return date.fromisoformat(value) if value else default
-    except ValueError as exc:
-        raise ValueError(f"{name} must be a date like 2016-01-01, not {value!r}") from exc

@@ -6,11 +6,15 @@ Nothing here is mocked: the server is the same PostgreSQL binary `make run` uses
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from smarthome_assets.services import embedded_postgres
+
+from .browser_support import CHROMIUM, LAUNCH_ARGS, require_chromium
 
 REPO = Path(__file__).resolve().parent.parent
 EXCERPT = REPO.parent / "shared" / "data" / "HomeC_excerpt.csv"
@@ -59,15 +63,27 @@ def moto_s3_endpoint():
 
 @pytest.fixture
 def s3_bucket(moto_s3_endpoint):
-    """A fresh bucket on the moto server; yields (endpoint, bucket name, S3Resource)."""
-    from dagster_aws.s3 import S3Resource
+    """A fresh bucket on the moto server; yields (endpoint, bucket name, S3ObjectStore keyword arguments)."""
+    from smarthome_assets.storage.object_store import S3ObjectStore
 
-    resource = S3Resource(
-        endpoint_url=moto_s3_endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = {
+        "endpoint_url": moto_s3_endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     name = f"smarthome-{uuid.uuid4().hex[:8]}"
-    resource.get_client().create_bucket(Bucket=name)
-    return moto_s3_endpoint, name, resource
+    S3ObjectStore(bucket=name, **s3)._c().create_bucket(Bucket=name)
+    return moto_s3_endpoint, name, s3
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium per test module."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
+        yield chromium
+        chromium.close()

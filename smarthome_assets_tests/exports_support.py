@@ -19,7 +19,7 @@ import psycopg2
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.exports import layout
 from smarthome_assets.homec import contract
-from smarthome_assets.resources.object_store import ObjectStore
+from smarthome_assets.storage.object_store import ObjectStore
 
 HOMES = (1, 2)
 FIRST_DAY = date(2016, 1, 1)

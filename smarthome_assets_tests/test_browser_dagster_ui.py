@@ -24,7 +24,7 @@ import pytest
 
 from smarthome_assets.services import embedded_postgres
 
-from .browser_support import browser, offline_page, require_chromium, screenshot  # noqa: F401  (browser: fixture)
+from .browser_support import offline_page, require_chromium, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -124,7 +124,7 @@ def project(tmp_path_factory):
         embedded_postgres.stop_server(home / "postgres")
 
 
-def _open(browser, url: str):  # noqa: F811
+def _open(browser, url: str):
     tab, offline = offline_page(browser, viewport={"width": 1500, "height": 1000})
     tab.goto(url)
     _dismiss_welcome(tab)
@@ -147,9 +147,10 @@ def _project_definitions() -> tuple[list[str], list[str], list[str]]:
     """Asset keys, job names and schedule + sensor names of the project's code location."""
     from smarthome_assets.definitions import defs
 
-    repository = defs.get_repository_def()
-    assets = sorted(k.to_user_string() for k in defs.resolve_all_asset_keys())
-    jobs = [j.name for j in defs.jobs or []]
+    loaded = defs()
+    repository = loaded.get_repository_def()
+    assets = sorted(k.to_user_string() for k in loaded.resolve_all_asset_keys())
+    jobs = [j.name for j in loaded.jobs or []]
     automations = [s.name for s in repository.schedule_defs] + [s.name for s in repository.sensor_defs]
     return assets, jobs, automations
 
@@ -162,7 +163,7 @@ def test_make_run_writes_the_dashboard_and_prints_its_url(project):
     assert page.is_file() and str(page) in output and b"window.vegaEmbed" in page.read_bytes()
 
 
-def test_every_asset_job_schedule_and_sensor_is_visible(browser, project):  # noqa: F811
+def test_every_asset_job_schedule_and_sensor_is_visible(browser, project):
     base, _, _ = project
     assets, jobs, automations = _project_definitions()
     assert {"raw_csv", "rds_tables", "redshift_tables", "dashboard"} <= set(assets)
@@ -173,7 +174,7 @@ def test_every_asset_job_schedule_and_sensor_is_visible(browser, project):  # no
     screenshot(tab, "dagster-1-catalog")
     tab.goto(f"{base}/asset-groups")
     _dismiss_welcome(tab)
-    groups = ("dashboard", "ingestion", "warehouse")  # the sidebar's order (alphabetical)
+    groups = ("dashboard", "exports", "ingestion", "warehouse")  # the sidebar's order (alphabetical)
     for group in groups:  # a node per group in the graph, and a row in the sidebar
         tab.get_by_text(group, exact=True).last.wait_for(timeout=20_000)
     carets = tab.locator("[aria-label=arrow_drop_down]")  # the sidebar lists a group's assets once unfolded
@@ -191,7 +192,7 @@ def test_every_asset_job_schedule_and_sensor_is_visible(browser, project):  # no
     assert offline.blocked == [] and offline.console_errors == []
 
 
-def test_the_dashboard_asset_page_shows_its_materialization_checks_and_charts(browser, project):  # noqa: F811
+def test_the_dashboard_asset_page_shows_its_materialization_checks_and_charts(browser, project):
     base, _, _ = project
     tab, offline = _open(browser, f"{base}/assets/dashboard")
     tab.get_by_text("Latest materialization").wait_for(timeout=20_000)
@@ -218,12 +219,14 @@ def _runs(base: str) -> list[dict]:
     return graphql(base, query)["runsOrError"]["results"]
 
 
-def test_a_day_materialized_from_the_ui_succeeds(browser, project):  # noqa: F811
+def test_a_day_materialized_from_the_ui_succeeds(browser, project):
     base, _, _ = project
     before = {r["runId"] for r in _runs(base)}
     tab, offline = _open(browser, f"{base}/assets/raw_csv")
     tab.get_by_role("button", name="Materialize").first.click()
     dialog = tab.get_by_role("dialog")
+    # The partitions reach today, so the dialog opens on the last 90 days; the test's day is older.
+    dialog.get_by_text("Show all partitions").click()
     partitions = dialog.get_by_placeholder("ex: ", exact=False)
     partitions.fill(UI_DAY)
     partitions.press("Enter")

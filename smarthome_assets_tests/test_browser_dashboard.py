@@ -16,12 +16,12 @@ from datetime import UTC, date, datetime
 import psycopg2
 import pytest
 
-from smarthome_assets.dashboard import charts, page, queries, serving
+from smarthome_assets.dashboard import charts, layout, page, queries
 from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets.settings import load_settings
+from smarthome_assets.warehouse import synthetic_facts as synth
 
-from . import warehouse_synth as synth
-from .browser_support import browser, offline_page, screenshot  # noqa: F401  (browser is a fixture)
+from .browser_support import offline_page, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -50,7 +50,7 @@ def served(pg_server, tmp_path_factory, monkeypatch_module):
         with psycopg2.connect(url) as conn:
             data = queries.fetch(queries.dbapi_query(conn))
     rendered = page.render(data, datetime.now(UTC))
-    pages = serving.static_pages(load_settings())
+    pages = layout.static_pages(load_settings().dashboard_dir)
     path = pages["/dashboard"]
     path.parent.mkdir(parents=True)
     path.write_bytes(rendered.html)
@@ -67,7 +67,7 @@ def monkeypatch_module():
         yield patch
 
 
-def _open(browser, url: str):  # noqa: F811
+def _open(browser, url: str):
     tab, offline = offline_page(browser, viewport={"width": 1280, "height": 1300}, timezone_id="America/New_York")
     started = time.perf_counter()
     response = tab.goto(url)
@@ -117,7 +117,7 @@ def expected(data: queries.DashboardData, house_id: int, first: date | None = No
     }
 
 
-def test_the_page_loads_offline_and_draws_every_chart(browser, served):  # noqa: F811
+def test_the_page_loads_offline_and_draws_every_chart(browser, served):
     url, data, rendered = served
     tab, offline, response, seconds = _open(browser, url)
     size = len(response.body())
@@ -149,7 +149,7 @@ def test_the_page_loads_offline_and_draws_every_chart(browser, served):  # noqa:
     assert tab.locator("select[name=home] option").all_text_contents() == [h.name for h in data.homes]
 
 
-def test_the_home_selector_changes_every_chart(browser, served):  # noqa: F811
+def test_the_home_selector_changes_every_chart(browser, served):
     url, data, _ = served
     tab, offline, _, _ = _open(browser, url)
     heating_before = tab.locator(MARKS["heating"]).evaluate_all("ps => ps.map(p => p.getAttribute('transform'))")
@@ -170,7 +170,7 @@ def test_the_home_selector_changes_every_chart(browser, served):  # noqa: F811
     assert offline.blocked == [] and offline.console_errors == []
 
 
-def test_a_period_dragged_on_the_strip_narrows_every_chart(browser, served):  # noqa: F811
+def test_a_period_dragged_on_the_strip_narrows_every_chart(browser, served):
     url, data, _ = served
     tab, offline, _, _ = _open(browser, url)
     box = tab.locator("g.overview_marks > path").bounding_box()

@@ -12,7 +12,7 @@ from smarthome_assets.cli.main import COMMANDS, main
 from smarthome_assets.homec import contract
 
 
-@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize("command", [m.__name__.rsplit(".", 1)[-1].removesuffix("_command") for m in COMMANDS])
 def test_every_subcommand_has_help(command, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main([command, "--help"])

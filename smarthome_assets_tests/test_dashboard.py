@@ -15,14 +15,14 @@ import psycopg2
 import pytest
 import vl_convert as vlc
 
-from smarthome_assets.dashboard import charts, checks, layout, page, queries
-from smarthome_assets.dashboard.assets import dashboard
-from smarthome_assets.partitions import daily_partitions, partition_days, range_tags, single_run
-from smarthome_assets.resources.object_store import LocalObjectStore
-from smarthome_assets.resources.postgres import PostgresUrl
+from smarthome_assets.dashboard import charts, inspection, layout, page, queries
+from smarthome_assets.database.connection import PostgresUrl
+from smarthome_assets.defs.dashboard import checks
+from smarthome_assets.defs.dashboard.assets import dashboard
+from smarthome_assets.lib.partitions import daily_partitions, partition_days, range_tags, single_run
+from smarthome_assets.storage.object_store import LocalObjectStore
+from smarthome_assets.warehouse import synthetic_facts as synth
 from smarthome_assets.warehouse.resource import PostgresWarehouse
-
-from . import warehouse_synth as synth
 
 HOMES, DAYS = 3, 21
 
@@ -214,7 +214,7 @@ def test_the_images_show_one_home_over_the_whole_period(data):
 def test_the_page_is_self_contained_and_light(data):
     rendered = page.render(data, datetime(2016, 12, 17, tzinfo=UTC))
     html = rendered.html.decode("utf-8")
-    assert checks.external_references(html) == [] and checks.has_inline_vega_embed(html)
+    assert inspection.external_references(html) == [] and inspection.has_inline_vega_embed(html)
     assert "cdn.jsdelivr" not in html.split("<script>")[0]  # the document itself names no CDN
     assert len(rendered.html) < 1_300_000, f"{len(rendered.html):,} bytes"
     assert all(r.passed for r in checks.results(rendered, data))
@@ -231,15 +231,15 @@ def test_the_offline_check_can_fail():
         '<body><img src="data:image/png;base64,AAAA"><a href="#top">top</a>'
         '<script>const s = "<img src=https://not-a-tag.example>";</script></body></html>'
     )
-    assert checks.external_references(html) == ["https://cdn.jsdelivr.net/npm/vega@6", "//fonts.example.com/x.css"]
-    assert not checks.has_inline_vega_embed(html)
+    assert inspection.external_references(html) == ["https://cdn.jsdelivr.net/npm/vega@6", "//fonts.example.com/x.css"]
+    assert not inspection.has_inline_vega_embed(html)
 
 
 def test_a_home_without_weather_is_caught(data):
     partial = queries.DashboardData(
         data.homes, data.devices, data.days, tuple(c for c in data.condition_days if c.house_id != 2), data.conditions
     )
-    assert checks.homes_without_data(partial) == {"home_02": ["weather conditions"]}
+    assert inspection.homes_without_data(partial) == {"home_02": ["weather conditions"]}
 
 
 # --- the asset, in a partition-range run with a partitioned upstream -------------------------------------------
@@ -259,13 +259,16 @@ def _stand_in_loader(facts: synth.SynthFacts, url: str):
     return redshift_tables
 
 
-def test_the_asset_renders_after_a_range_load_in_one_run(pg_server, facts, tmp_path, monkeypatch):
-    monkeypatch.setenv("SMARTHOME_HOME", str(tmp_path))
+def test_the_asset_renders_after_a_range_load_in_one_run(pg_server, facts, tmp_path):
     store = LocalObjectStore(root=str(tmp_path / "object_store"))
     with synth.scratch_database(pg_server) as url:
         result = dg.materialize(
             [_stand_in_loader(facts, url), dashboard],
-            resources={"object_store": store, "warehouse": local_warehouse(url)},
+            resources={
+                "object_store": store,
+                "warehouse": local_warehouse(url),
+                "dashboard_dir": str(tmp_path / "dashboard"),
+            },
             tags=range_tags(date(2016, 1, 1), date(2016, 1, 7)),
         )
     assert result.success
@@ -282,13 +285,16 @@ def test_the_asset_renders_after_a_range_load_in_one_run(pg_server, facts, tmp_p
     assert evaluations == {"page_is_self_contained": True, "every_home_has_data": True, "page_within_size_budget": True}
 
 
-def test_the_asset_fails_clearly_on_an_empty_warehouse(pg_server, tmp_path, monkeypatch):
-    monkeypatch.setenv("SMARTHOME_HOME", str(tmp_path))
+def test_the_asset_fails_clearly_on_an_empty_warehouse(pg_server, tmp_path):
     with synth.scratch_database(pg_server) as url:
         result = dg.materialize(
             [dashboard],
             raise_on_error=False,
-            resources={"object_store": LocalObjectStore(root=str(tmp_path)), "warehouse": local_warehouse(url)},
+            resources={
+                "object_store": LocalObjectStore(root=str(tmp_path)),
+                "warehouse": local_warehouse(url),
+                "dashboard_dir": str(tmp_path / "dashboard"),
+            },
         )
     assert not result.success
     failure = next(e for e in result.all_events if e.is_step_failure)
@@ -297,9 +303,8 @@ def test_the_asset_fails_clearly_on_an_empty_warehouse(pg_server, tmp_path, monk
     )
 
 
-def test_rendering_a_full_synthetic_year_takes_under_10_seconds(pg_server, tmp_path, monkeypatch):
+def test_rendering_a_full_synthetic_year_takes_under_10_seconds(pg_server, tmp_path):
     """The issue's speed bound, on the asset's own path (query, render, PNGs, publish) for one home-year."""
-    monkeypatch.setenv("SMARTHOME_HOME", str(tmp_path))
     with synth.scratch_database(pg_server) as url:
         synth.create_warehouse(url)
         synth.fill_warehouse(url, synth.synthesize(homes=1, days=351, seed=0))
@@ -309,6 +314,7 @@ def test_rendering_a_full_synthetic_year_takes_under_10_seconds(pg_server, tmp_p
             resources={
                 "object_store": LocalObjectStore(root=str(tmp_path / "store")),
                 "warehouse": local_warehouse(url),
+                "dashboard_dir": str(tmp_path / "dashboard"),
             },
         )
         wall = time.perf_counter() - started
@@ -330,6 +336,7 @@ def test_the_dashboard_is_requested_once_after_the_warehouse_loads(facts, tmp_pa
         resources={
             "object_store": LocalObjectStore(root=str(tmp_path)),
             "warehouse": local_warehouse("postgresql://unused"),
+            "dashboard_dir": str(tmp_path / "dashboard"),
         },
     )
 

@@ -2,33 +2,49 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import psycopg2
 import pytest
 
-from smarthome_assets.partitions import daily_partitions, range_tags
-from smarthome_assets.resources import resources_for_env
-from smarthome_assets.resources.object_store import LocalObjectStore, S3ObjectStore
-from smarthome_assets.resources.postgres import EmbeddedPostgres, PostgresUrl, redact_url
+from smarthome_assets.database.connection import EmbeddedPostgres, PostgresUrl, redact_url
+from smarthome_assets.defs.ingestion import assets as ingestion_assets
+from smarthome_assets.defs.resources import resources_for_env
+from smarthome_assets.lib.partitions import daily_partitions, range_tags
 from smarthome_assets.settings import load_settings
+from smarthome_assets.storage.object_store import LocalObjectStore
 
 from .homec_files import minutes, write
 
 
-def test_definitions_load_with_every_ingestion_asset_and_check():
+def test_definitions_load_with_every_asset_grouped_by_its_folder():
     from smarthome_assets.definitions import defs
 
-    dg.Definitions.validate_loadable(defs)
-    keys = {k.to_user_string() for k in defs.resolve_all_asset_keys()}
-    assert {"raw_csv", "clean_weather", "clean_devices", "homes", "rds_tables"} <= keys
-    assert defs.resolve_job_def("ingestion_job") is not None
+    loaded = defs()
+    dg.Definitions.validate_loadable(loaded)
+    groups = {}
+    for assets_def in loaded.assets:
+        for key, group in assets_def.group_names_by_key.items():
+            groups[key.to_user_string()] = group
+    assert groups == {
+        "raw_csv": "ingestion",
+        "clean_weather": "ingestion",
+        "clean_devices": "ingestion",
+        "homes": "ingestion",
+        "rds_tables": "ingestion",
+        "daily_exports": "exports",
+        "redshift_tables": "warehouse",
+        "dashboard": "dashboard",
+    }
+    assert {j.name for j in loaded.jobs} == {"ingestion_job", "daily_exports_job", "dashboard_job"}
+    resources = ["api_client", "dashboard_dir", "object_store", "postgres", "sources", "warehouse"]
+    assert sorted(loaded.resources) == resources
 
 
-def test_partitions_cover_the_real_files_days():
-    keys = daily_partitions.get_partition_keys()
-    assert keys[0] == "2016-01-01" and keys[-1] == "2016-12-16" and len(keys) == 351
+def test_partitions_start_on_the_first_day_of_data_and_stay_open():
+    keys = daily_partitions.get_partition_keys(current_time=datetime(2026, 11, 30, 9, tzinfo=UTC))
+    assert keys[0] == "2016-01-01" and keys[-1] == "2026-11-30"  # today's partition exists today
 
 
 def test_local_is_the_default(monkeypatch, tmp_path):
@@ -71,10 +87,12 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, fresh_database, s
     }.items():
         monkeypatch.setenv(name, value)
     res = resources_for_env(load_settings())
-    assert isinstance(res["object_store"], S3ObjectStore) and isinstance(res["postgres"], PostgresUrl)
-    from smarthome_assets.ingestion.assets import ASSETS
-
-    result = dg.materialize(ASSETS, resources=res, tags=range_tags(date(2016, 1, 1), date(2016, 1, 3)))
+    assert all(isinstance(res[name], dg.ResourceDefinition) for name in ("object_store", "postgres", "warehouse"))
+    result = dg.materialize(
+        dg.load_assets_from_modules([ingestion_assets]),
+        resources=res,
+        tags=range_tags(date(2016, 1, 1), date(2016, 1, 3)),
+    )
     assert result.success
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM energy_consuming_device")
@@ -96,11 +114,11 @@ def test_the_aws_dagster_instance_config_is_valid(tmp_path, monkeypatch):
     assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"
 
 
-def test_the_timeframe_origin_moves_the_default_partitions(monkeypatch):
+def test_the_timeframe_origin_reaches_the_reader_through_the_sources_resource(monkeypatch):
     monkeypatch.setenv("SMARTHOME_TIMEFRAME_ORIGIN", "2020-03-01T00:00:00Z")
     settings = load_settings()
     assert settings.timeframe_origin.isoformat() == "2020-03-01T00:00:00+00:00"
-    assert (settings.first_day.isoformat(), settings.last_day.isoformat()) == ("2020-03-01", "2021-02-13")
+    assert resources_for_env(settings)["sources"].time_axis().timeframe_origin == settings.timeframe_origin
     monkeypatch.setenv("SMARTHOME_TIMEFRAME_ORIGIN", "yesterday")
     with pytest.raises(ValueError, match="SMARTHOME_TIMEFRAME_ORIGIN must be an ISO date-time"):
         load_settings()

@@ -14,11 +14,15 @@ from datetime import UTC, date, datetime
 import orjson
 import pytest
 
-from smarthome_assets.exports import checks, layout
+from smarthome_assets.database.connection import PostgresUrl
+from smarthome_assets.database.migrate import apply_migrations
+from smarthome_assets.defs.exports.checks import freshness_result
+from smarthome_assets.exports import layout, reconcile
 from smarthome_assets.exports.api_client import ApiClient, ApiError, ApiResponse, ApiSession, TransportError
 from smarthome_assets.exports.writer import ExportError, day_bounds, export_days, fetch_csv, rows_to_csv
-from smarthome_assets.resources.object_store import LocalObjectStore, S3ObjectStore
-from smarthome_assets.resources.postgres import PostgresUrl
+from smarthome_assets.homec import contract
+from smarthome_assets.lib.reconciliation import reconciliation_result
+from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
 from smarthome_assets_tests.exports_support import HOMES, days, fill_operational, readings
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
@@ -146,11 +150,11 @@ def test_an_export_through_the_lambda_handler_is_the_database_rows(operational, 
     assert _rows_of(store, manifest.files["homes"].key)[1][:2] == ["1", "Home 1, Main St"]
     assert report.requests == 1 + 2 * (3 + 3) and report.total("energy", "rows") == 5760
     measures = {
-        "postgres": checks.postgres_rows_per_day(PostgresUrl(database_url=operational), days(2)),
-        "api": checks.fetched_rows_per_day(report),
-        "file": checks.file_rows_per_day(store, report),
+        "postgres": reconcile.postgres_rows_per_day(PostgresUrl(database_url=operational), days(2)),
+        "api": reconcile.fetched_rows_per_day(report),
+        "file": reconcile.file_rows_per_day(store, report),
     }
-    assert checks.reconciliation_result("rows_match_postgres", measures).passed
+    assert reconciliation_result("rows_match_postgres", measures).passed
 
 
 def test_over_http_the_files_are_the_same(operational, tmp_path):
@@ -235,7 +239,7 @@ def test_a_rerun_writes_new_files_and_moves_the_manifest(operational, tmp_path):
 def test_exports_to_s3(operational, s3_bucket):
     """The S3 object store (a moto server over HTTP): same keys under the bucket's prefix."""
     _endpoint, bucket, s3 = s3_bucket
-    store = S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3)
+    store = S3ObjectStore(bucket=bucket, prefix="smarthome", **s3)
     report = export_days(
         ApiClient(database=PostgresUrl(database_url=operational)).open(),
         store,
@@ -247,10 +251,10 @@ def test_exports_to_s3(operational, s3_bucket):
     assert store.uri(report.days["2016-01-02"].files["energy"].key) == (
         f"s3://{bucket}/smarthome/exports/energy/date=2016-01-02/energy_2016-01-02_20261127T020000Z.csv"
     )
-    assert checks.file_rows_per_day(store, report) == {
+    assert reconcile.file_rows_per_day(store, report) == {
         t: {"2016-01-01": 2880, "2016-01-02": 2880} for t in layout.DAY_TABLES
     }
-    assert checks.newest_exported_day(store) == date(2016, 1, 2)
+    assert reconcile.newest_exported_day(store) == date(2016, 1, 2)
 
 
 def test_reconciliation_names_the_days_that_differ():
@@ -259,19 +263,32 @@ def test_reconciliation_names_the_days_that_differ():
         "api": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1439}},
         "file": {"weather": {"2016-01-01": 1440}, "energy": {"2016-01-01": 1439}},
     }
-    result = checks.reconciliation_result("rows_match_postgres", measures)
+    result = reconciliation_result("rows_match_postgres", measures)
     assert not result.passed
     assert result.metadata["mismatches"].value == {"energy 2016-01-01": {"postgres": 1440, "api": 1439, "file": 1439}}
     measures["api"]["energy"]["2016-01-01"] = measures["file"]["energy"]["2016-01-01"] = 1440
-    assert checks.reconciliation_result("rows_match_postgres", measures).passed
+    assert reconciliation_result("rows_match_postgres", measures).passed
 
 
-def test_freshness_compares_the_newest_export_with_the_newest_complete_day(tmp_path):
+def test_freshness_compares_the_newest_export_with_the_newest_complete_day(tmp_path, fresh_database):
+    url, _ = fresh_database
+    apply_migrations(url)
+    db = PostgresUrl(database_url=url)
     store = LocalObjectStore(root=str(tmp_path))
-    assert not checks.freshness_result(store).passed  # nothing exported yet
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO home (house_id, name, source_file) VALUES (1, 'h', 'h.csv')")
+        for at in ("2016-05-30 12:00+00", "2016-05-31 23:59+00", "2016-06-02 00:01+00"):
+            columns = ", ".join(c.name for c in contract.POWER_COLUMNS)
+            zeros = ", ".join("0" for _ in contract.POWER_COLUMNS)
+            cur.execute(
+                f"INSERT INTO energy_consuming_device (house_id, timeframe, time_raw, {columns}) "
+                f"VALUES (1, %s, 0, {zeros})",
+                (at,),
+            )
+    assert freshness_result(store, db, datetime(2016, 6, 1, 2, 0, tzinfo=UTC)).passed is False  # nothing exported
     for day in ("2016-05-30", "2016-05-31"):
         layout.DayManifest(day=day, exported_at="2016-06-01T02:00:00+00:00").save(store)
-    assert checks.expected_newest_day(datetime(2016, 6, 1, 2, 0, tzinfo=UTC)) == date(2016, 5, 31)
-    assert checks.freshness_result(store, datetime(2016, 6, 1, 2, 0, tzinfo=UTC)).passed
-    stale = checks.freshness_result(store, datetime(2016, 6, 3, 2, 0, tzinfo=UTC))
+    assert freshness_result(store, db, datetime(2016, 6, 1, 2, 0, tzinfo=UTC)).passed
+    stale = freshness_result(store, db, datetime(2016, 6, 3, 2, 0, tzinfo=UTC))  # 2016-06-02 has ended
     assert not stale.passed and stale.metadata["days_behind"].value == 2
+    assert stale.metadata["expected_day"].value == "2016-06-02"

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from smarthome_assets.homec import contract, generator
+from smarthome_assets.homec.generator import csv_text, number_text, weather
 
 EXCERPT = Path(__file__).resolve().parents[2] / "shared" / "data" / "HomeC_excerpt.csv"
 needs_excerpt = pytest.mark.skipif(not EXCERPT.exists(), reason="the real HomeC excerpt is not on this machine")
@@ -132,14 +133,14 @@ def test_the_cell_patterns_accept_the_real_excerpt() -> None:
 def test_number_formatting_reproduces_every_real_cell() -> None:
     """Formatting the parsed real values gives back the real text, byte for byte."""
     real = pd.read_csv(EXCERPT, dtype=str, keep_default_na=False)
-    table = generator._kw_text_table()
+    table = csv_text._kw_text_table()
     for name in KW:
         units = np.rint(real[name].astype(float).to_numpy() * 60_000).astype(np.int64)
         assert table.take(units).to_pylist() == real[name].tolist(), name
     for column in contract.WEATHER_NUMBER_COLUMNS:
         cells = real[column.raw][real[column.raw] != "cloudCover"]
-        decimals = generator._WEATHER_DECIMALS[column.name]
-        assert generator._fixed(cells.astype(float).to_numpy(), decimals) == cells.tolist(), column.raw
+        decimals = weather._WEATHER_DECIMALS[column.name]
+        assert number_text._fixed(cells.astype(float).to_numpy(), decimals) == cells.tolist(), column.raw
 
 
 def _assert_cells_look_real(text: pd.DataFrame) -> None:

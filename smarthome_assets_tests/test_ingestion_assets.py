@@ -12,16 +12,18 @@ import dagster as dg
 import psycopg2
 import pytest
 
-from smarthome_assets.database.loading import load_range
+from smarthome_assets.database.connection import PostgresUrl
+from smarthome_assets.defs.ingestion import assets as ingestion_assets
 from smarthome_assets.ingestion import layout
-from smarthome_assets.ingestion.assets import ASSETS, current_manifests
-from smarthome_assets.ingestion.clean_days import staged_homes_by_day
-from smarthome_assets.partitions import range_tags
-from smarthome_assets.resources.object_store import LocalObjectStore, S3ObjectStore
-from smarthome_assets.resources.postgres import PostgresUrl
-from smarthome_assets.resources.sources import HomeCSources
+from smarthome_assets.ingestion.clean_days import load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.landing import current_manifests
+from smarthome_assets.ingestion.sources import HomeCSources
+from smarthome_assets.lib.partitions import range_tags
+from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
 
 from .homec_files import HEADER, minutes, row, write
+
+ASSETS = dg.load_assets_from_modules([ingestion_assets])
 
 
 def resources(store, url, paths):
@@ -138,7 +140,7 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path, fresh_database, e
     store.put_bytes(layout.clean_day_key("energy", "2016-01-03", 1), b"not an arrow file")
     days = [date(2016, 1, 1), date(2016, 1, 2), date(2016, 1, 3)]
     with pytest.raises(Exception, match=r"(?i)arrow|ipc|file"):
-        load_range(res["postgres"], store, staged_homes_by_day(current_manifests(store), days), days)
+        load_clean_days(res["postgres"], store, staged_homes_by_day(current_manifests(store), days), days)
     assert fingerprint(url) == before
 
 
@@ -169,12 +171,11 @@ def test_an_unusable_file_fails_the_run_with_file_line_and_column(tmp_path, fres
 def test_the_s3_code_path_against_a_moto_server(tmp_path, fresh_database, s3_bucket):
     url, _ = fresh_database
     _endpoint, bucket, s3 = s3_bucket
-    store = S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3)
+    store = S3ObjectStore(bucket=bucket, prefix="smarthome", **s3)
     source = write(tmp_path / "home.csv", minutes(2838))  # the excerpt's span: 2016-01-01 05:00 .. 01-03
     result = run(resources(store, url, [source]), "2016-01-01", "2016-01-03")
     assert result.success and counts(url)["weather"] == 2838
-    keys = s3.get_client().list_objects_v2(Bucket=bucket, Prefix="smarthome/raw/source/")["Contents"]
-    assert [k["Key"] for k in keys] == ["smarthome/raw/source/home.csv"]
+    assert S3ObjectStore(bucket=bucket, **s3).list_keys("smarthome/raw/source/") == ["smarthome/raw/source/home.csv"]
     assert store.list_keys("staging/raw/date=2016-01-02/") == ["staging/raw/date=2016-01-02/house_id=1.arrow"]
     assert store.uri("registry/homes.json") == f"s3://{bucket}/smarthome/registry/homes.json"
 

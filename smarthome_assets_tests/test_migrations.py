@@ -34,3 +34,25 @@ def test_an_edited_migration_is_refused(fresh_database, tmp_path, monkeypatch):
         assert "0001_operational_schema" in str(exc)
     else:
         raise AssertionError("an edited migration must be refused")
+
+
+def test_a_database_migrated_before_comments_left_the_checksum_is_still_accepted(fresh_database):
+    """Databases migrated by earlier releases recorded the whole file's sha256; fixing a comment in an
+    applied migration must not lock them out, and a changed statement is still refused."""
+    url, _ = fresh_database
+    apply_migrations(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "UPDATE schema_migrations SET checksum = "
+            "'979e93ad8d4bc6feb3115dae982ab68c899f13308eb77cdd918e3198f9b09211' "
+            "WHERE version = '0001_operational_schema'"
+        )
+    assert apply_migrations(url) == []
+
+
+def test_only_comments_are_left_out_of_the_checksum():
+    from smarthome_assets.database.migrate import Migration
+
+    base = Migration("0001", "-- what it is\nCREATE TABLE t (a int);\n")
+    assert base.checksum == Migration("0001", "-- what it really is\nCREATE TABLE t (a int);\n").checksum
+    assert base.checksum != Migration("0001", "-- what it is\nCREATE TABLE t (a bigint);\n").checksum

@@ -17,14 +17,14 @@ from datetime import date
 import psycopg2
 import pytest
 
+from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.exports import layout
 from smarthome_assets.homec import contract
-from smarthome_assets.resources.object_store import LocalObjectStore, S3ObjectStore
-from smarthome_assets.resources.postgres import PostgresUrl
+from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
 from smarthome_assets.warehouse import loader
 from smarthome_assets.warehouse.loader import LoadError, load_days, table_rows, warehouse_counts
 from smarthome_assets.warehouse.resource import PostgresWarehouse
-from smarthome_assets.warehouse.statements import Statement, statements
+from smarthome_assets.warehouse.sql_files import Statement, statements
 from smarthome_assets_tests.exports_support import (
     HOME_NAMES,
     days,
@@ -210,8 +210,8 @@ def test_a_failure_late_in_the_transaction_rolls_everything_back(warehouse, stor
 _KILLED_LOAD = """
 import sys
 from datetime import date, timedelta
-from smarthome_assets.resources.object_store import LocalObjectStore
-from smarthome_assets.resources.postgres import PostgresUrl
+from smarthome_assets.storage.object_store import LocalObjectStore
+from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.warehouse.loader import load_days
 from smarthome_assets.warehouse.resource import PostgresWarehouse
 days = [date(2016, 1, 1) + timedelta(days=i) for i in range(int(sys.argv[3]))]
@@ -278,7 +278,7 @@ def test_the_local_dialect_copies_from_s3(fresh_database, s3_bucket):
     """The postgres dialect reads COPY manifests and export files from S3 (a moto server over HTTP)."""
     url, _ = fresh_database
     _endpoint, bucket, s3 = s3_bucket
-    store = S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3)
+    store = S3ObjectStore(bucket=bucket, prefix="smarthome", **s3)
     wh = PostgresWarehouse(database=PostgresUrl(database_url=url))
     _export(store, [DAY1, DAY2])
     result = load_days(wh, store, [DAY1, DAY2])

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from smarthome_assets.exports import layout
-from smarthome_assets.resources.object_store import LocalObjectStore, S3ObjectStore
+from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
 from smarthome_assets.warehouse import objects, resource
 from smarthome_assets.warehouse.loader import LoadError, load_days
 from smarthome_assets.warehouse.resource import RedshiftWarehouse
-from smarthome_assets.warehouse.statements import statements
+from smarthome_assets.warehouse.sql_files import statements
 from smarthome_assets_tests.exports_support import days, write_day_export
 
 ROLE = "arn:aws:iam::123456789012:role/smarthome-redshift-copy"
@@ -107,7 +107,7 @@ class RecordingCursor:
 @pytest.fixture
 def s3_store(s3_bucket) -> S3ObjectStore:
     _endpoint, bucket, s3 = s3_bucket
-    return S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3)
+    return S3ObjectStore(bucket=bucket, prefix="smarthome", **s3)
 
 
 @pytest.fixture

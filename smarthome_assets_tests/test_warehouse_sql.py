@@ -14,7 +14,7 @@ import pytest
 from smarthome_assets.exports.layout import EXPORT_COLUMNS
 from smarthome_assets.homec import contract
 from smarthome_assets.warehouse import dialect
-from smarthome_assets.warehouse.statements import copy_statement, parse_statements, statement, statements
+from smarthome_assets.warehouse.sql_files import copy_statement, parse_statements, statement, statements
 
 KW = [c.name for c in contract.POWER_COLUMNS]
 

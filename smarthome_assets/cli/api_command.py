@@ -11,7 +11,7 @@ import sys
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
-from smarthome_assets.dashboard import serving as dashboard_serving
+from smarthome_assets.dashboard import layout as dashboard_layout
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.local_api.events import PAYLOAD_VERSIONS
 from smarthome_assets.local_api.server import LocalApiServer
@@ -70,11 +70,13 @@ def run(args: argparse.Namespace) -> int:
             application_name="smarthome-api-local",
         )
     )
-    pages = dashboard_serving.register(settings)  # /dashboard: the page the `dashboard` asset renders
+    pages = dashboard_layout.static_pages(settings.dashboard_dir)  # /dashboard: what the `dashboard` asset renders
     # Worker threads mostly wait on PostgreSQL and the sockets; handing the GIL over every 1 ms instead of
     # 5 ms lets a thread whose query just finished go on sooner (a shorter tail with concurrent clients).
     sys.setswitchinterval(0.001)
-    server = LocalApiServer((args.host, args.port), payload_version=args.payload_version, access_log=args.access_log)
+    server = LocalApiServer(
+        (args.host, args.port), payload_version=args.payload_version, access_log=args.access_log, static_pages=pages
+    )
     print(f"smarthome API (Lambda handler, API Gateway payload {args.payload_version}) on {server.url}", flush=True)
     print(f"database: {args.database} as {READER_ROLE}; OpenAPI: {server.url}/openapi.json; Ctrl-C stops", flush=True)
     for example in curl_examples(server.url):

@@ -6,6 +6,7 @@ import argparse
 import time
 from pathlib import Path
 
+from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.settings import load_settings
 
 
@@ -29,8 +30,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    from smarthome_assets.homec.generator import generate_homes
-
     if args.homes < 1 or (args.days is not None and args.days < 1):
         raise SystemExit("smarthome generate: --homes and --days must be at least 1")
     out = args.out or load_settings().generated_data_dir

@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 import warnings
 
+from smarthome_assets.cli import api_command, db_command, dev_command, generate_command, run_command
+
 
 def _quiet_known_warnings() -> None:
-    """Dagster flags the single-run backfill policy and partitioned checks as beta/preview on every import,
-    and platformdirs complains about XDG_RUNTIME_DIR; neither is something a user can act on."""
+    """Warnings a user cannot act on, each by its exact message: Dagster marks the single-run backfill policy
+    (how a year is one run) as beta on every import; platformdirs complains when XDG_RUNTIME_DIR is unset."""
     import dagster as dg
 
-    warnings.filterwarnings("ignore", category=dg.BetaWarning)
-    warnings.filterwarnings("ignore", category=dg.PreviewWarning)
+    warnings.filterwarnings(
+        "ignore",
+        message="Parameter `backfill_policy` of function `asset` is currently in beta",
+        category=dg.BetaWarning,
+    )
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
 
 
-#: Subcommand modules under smarthome_assets.cli, each exposing `add_parser(subparsers)` and `run(args)`.
-COMMANDS = ("generate", "run", "db", "api", "dev")
+#: Subcommand modules, each exposing `add_parser(subparsers)` and `run(args)`, in the order `--help` lists them.
+COMMANDS = (generate_command, run_command, db_command, api_command, dev_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,8 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         "SMARTHOME_ENV=aws selects S3, RDS and Redshift.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMANDS:
-        module = importlib.import_module(f"smarthome_assets.cli.{name}_command")
+    for module in COMMANDS:
         command = module.add_parser(sub)
         command.set_defaults(handler=module.run)
     return parser

@@ -10,16 +10,18 @@ import argparse
 import dataclasses
 import sys
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import dagster as dg
 
 from smarthome_assets.cli import summary
+from smarthome_assets.definitions import defs
+from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.homec import contract
+from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.homec.reader import time_span
-from smarthome_assets.partitions import range_tags
-from smarthome_assets.resources import resources_for_env
+from smarthome_assets.lib.partitions import FIRST_DAY, range_tags
 from smarthome_assets.services.dagster_instance import apply_dagster_process_env, local_instance
 from smarthome_assets.settings import Settings, load_settings
 
@@ -57,13 +59,11 @@ def run(args: argparse.Namespace) -> int:
         f"environment {settings.env}, home {settings.home}",
         flush=True,
     )
-    from smarthome_assets.definitions import defs
-
     resources = resources_for_env(settings)
     apply_dagster_process_env()
     instance = local_instance(settings.dagster_home)
     result = dg.materialize(
-        list(defs.assets or []),
+        list(defs().assets or []),
         resources=resources,
         instance=instance,
         tags=range_tags(first, last),
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
     seconds = time.perf_counter() - started
-    print(summary.render(settings, resources, result, seconds, instance), flush=True)
+    print(summary.render(settings, resources, result, seconds), flush=True)
     return 0 if result.success else 1
 
 
@@ -83,8 +83,6 @@ def _source_files(args: argparse.Namespace, settings: Settings) -> list[Path]:
     existing = sorted(settings.generated_data_dir.glob("*.csv"))
     if existing:
         return existing
-    from smarthome_assets.homec.generator import generate_homes
-
     print(f"no data given: generating {args.homes} home(s) into {settings.generated_data_dir} ...", flush=True)
     t = time.perf_counter()
     files = generate_homes(settings.generated_data_dir, homes=args.homes, days=args.days, seed=args.seed)
@@ -93,7 +91,8 @@ def _source_files(args: argparse.Namespace, settings: Settings) -> list[Path]:
 
 
 def _day_range(sources: list[Path], settings: Settings, args: argparse.Namespace) -> tuple[date, date]:
-    """The days the files cover (from each file's first and last `time`), within the partitions."""
+    """The days the files cover (from each file's first and last `time`), within the partitions (from their
+    first day to today, UTC)."""
     firsts, lasts = [], []
     for path in sources:
         if not path.is_file():
@@ -104,10 +103,14 @@ def _day_range(sources: list[Path], settings: Settings, args: argparse.Namespace
         origin = settings.timeframe_origin
         firsts.append((origin + timedelta(minutes=span[0] - contract.TIME_ORIGIN)).date())
         lasts.append((origin + timedelta(minutes=span[1] - contract.TIME_ORIGIN)).date())
-    first = max(min(firsts, default=settings.first_day), settings.first_day)
-    last = min(max(lasts, default=settings.last_day), settings.last_day)
+    today = datetime.now(UTC).date()
+    first = max(min(firsts, default=FIRST_DAY), FIRST_DAY)
+    last = min(max(lasts, default=today), today)
     first = max(first, args.first_day) if args.first_day else first
     last = min(last, args.last_day) if args.last_day else last
     if last < first:
-        sys.exit(f"smarthome: the files' days lie outside the partitions {settings.first_day}..{settings.last_day}")
+        sys.exit(
+            f"smarthome: the days asked for ({first} .. {last}) lie outside the files' days or the partitions "
+            f"({FIRST_DAY} .. {today})"
+        )
     return first, last

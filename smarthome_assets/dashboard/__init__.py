@@ -3,6 +3,8 @@
 queries.py   the SQL (plain, portable to Redshift) and the small data model it fills
 charts.py    pure functions from that data to Altair (Vega-Lite) charts
 page.py      the self-contained HTML page (Vega, Vega-Lite, Vega-Embed inlined) and the PNGs (vl-convert)
-assets.py    the `dashboard` asset and its checks; definitions.py its job
-layout.py    where the page and images are written
+inspection.py  what the checks look at in a rendered page (offline, every home charted)
+layout.py    where the page and images are written, and the local server's /dashboard entry
+
+The `dashboard` asset, its checks, job and refresh sensor are in defs/dashboard/.
 """

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smarthome_assets.settings import Settings
-
 PREFIX = "dashboard/"
 PAGE_KEY = f"{PREFIX}index.html"
 #: The path the local server serves the page at, and its default address (`smarthome api`).
@@ -22,12 +20,13 @@ def image_key(chart: str) -> str:
     return f"{PREFIX}{chart}.png"
 
 
-def local_dir(settings: Settings) -> Path:
-    return settings.home / "dashboard"
+def local_page(local_dir: Path) -> Path:
+    return local_dir / "index.html"
 
 
-def local_page(settings: Settings) -> Path:
-    return local_dir(settings) / "index.html"
+def static_pages(local_dir: Path) -> dict[str, Path]:
+    """The local server's path -> file entries for the dashboard (its `static_pages=`)."""
+    return {URL_PATH: local_page(local_dir)}
 
 
 def local_url(host: str = "127.0.0.1", port: int = DEFAULT_API_PORT) -> str:

@@ -87,7 +87,7 @@ def dbapi_query(conn: Any) -> Query:
 
 
 @dataclass(frozen=True)
-class Home:
+class DashboardHome:
     house_id: int
     name: str
 
@@ -128,7 +128,7 @@ class ConditionDay:
 
 @dataclass(frozen=True)
 class DashboardData:
-    homes: tuple[Home, ...]
+    homes: tuple[DashboardHome, ...]
     #: Appliance names in stack order (most energy first), then OTHER_DEVICE.
     devices: tuple[str, ...]
     days: tuple[HomeDay, ...]
@@ -153,7 +153,7 @@ def fetch(query: Query) -> DashboardData:
     missing = missing_tables(query)
     if missing:
         raise WarehouseNotReady(f"the warehouse has no table(s) {', '.join(missing)}: materialize redshift_tables")
-    homes = tuple(Home(int(h), str(n)) for h, n in query(HOMES_SQL))
+    homes = tuple(DashboardHome(int(h), str(n)) for h, n in query(HOMES_SQL))
     device_days = query(DEVICE_DAYS_SQL)
     if not device_days:
         raise WarehouseNotReady("the warehouse holds no device facts yet: materialize redshift_tables first")

@@ -1,4 +1,4 @@
-"""The API client resource: pages of the read API, over HTTP or by invoking its Lambda handler.
+"""The API client: pages of the read API, over HTTP or by invoking its Lambda handler.
 
 With a `base_url` it calls the deployed API (API Gateway) over HTTPS, as the original ETL Lambda did.
 Without one it builds the API Gateway events itself and hands them to `lambda_api.handler.handler`
@@ -23,15 +23,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import dagster as dg
 import orjson
-from pydantic import Field
 
-from smarthome_assets.resources.postgres import PostgresDatabase
+from smarthome_assets.database.connection import PostgresDatabase
 
 #: Statuses worth retrying: throttling and server-side or gateway failures.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -222,17 +220,29 @@ class ApiSession:
         self._transport.close()
 
 
-class ApiClient(dg.ConfigurableResource):
+@dataclass(frozen=True)
+class ApiClient:
     """The read API: over HTTP when `base_url` is set, else the Lambda handler in-process on `database`."""
 
-    base_url: str = Field(default="", description="The deployed API's URL (API Gateway stage); empty: in-process.")
-    api_key: str = Field(default="", description="Sent as x-api-key when the API requires one.")
-    database: PostgresDatabase | None = Field(default=None, description="What the in-process handler reads.")
-    page_rows: int = Field(default=MAX_PAGE_ROWS, ge=1, le=MAX_PAGE_ROWS)
-    concurrency: int = Field(default=3, ge=1, le=16, description="Days fetched at once (one request each).")
-    max_attempts: int = Field(default=5, ge=1, description="Tries per request before the partition fails.")
-    backoff_seconds: float = Field(default=0.5, ge=0, description="First wait between tries; doubles each time.")
-    timeout_seconds: float = Field(default=60.0, gt=0)
+    #: The deployed API's URL (API Gateway stage); empty: in-process.
+    base_url: str = ""
+    #: Sent as x-api-key when the API requires one.
+    api_key: str = field(default="", repr=False)
+    #: What the in-process handler reads.
+    database: PostgresDatabase | None = None
+    page_rows: int = MAX_PAGE_ROWS
+    #: Days fetched at once (one request each).
+    concurrency: int = 3
+    #: Tries per request before the partition fails; the first wait between tries doubles each time.
+    max_attempts: int = 5
+    backoff_seconds: float = 0.5
+    timeout_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.page_rows <= MAX_PAGE_ROWS or not 1 <= self.concurrency <= 16 or self.max_attempts < 1:
+            raise ValueError(f"page_rows must be 1..{MAX_PAGE_ROWS}, concurrency 1..16 and max_attempts at least 1")
+        if self.backoff_seconds < 0 or self.timeout_seconds <= 0:
+            raise ValueError("backoff_seconds must be >= 0 and timeout_seconds > 0")
 
     def describe(self) -> str:
         return self.base_url or "the Lambda handler, in-process"

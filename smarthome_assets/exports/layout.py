@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 from smarthome_assets.homec import contract
-from smarthome_assets.resources.object_store import ObjectNotFound, ObjectStore
+from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore
 
 #: The per-day tables, named after the API routes that serve them (/weather, /energy).
 DAY_TABLES = ("weather", "energy")

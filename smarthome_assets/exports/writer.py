@@ -26,7 +26,7 @@ import pyarrow.csv as pcsv
 from smarthome_assets.exports import layout
 from smarthome_assets.exports.api_client import ApiError, ApiSession
 from smarthome_assets.homec import contract
-from smarthome_assets.resources.object_store import ObjectStore
+from smarthome_assets.storage.object_store import ObjectStore
 
 #: API route of each exported table.
 ROUTES = {"weather": "/weather", "energy": "/energy", layout.HOMES: "/homes"}

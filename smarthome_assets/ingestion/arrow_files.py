@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from smarthome_assets.resources.object_store import ObjectStore
+from smarthome_assets.storage.object_store import ObjectStore
 
 
 def table_bytes(table: pa.Table) -> bytes:
@@ -31,7 +31,7 @@ def read_table(store: ObjectStore, key: str, columns: list[str] | None = None) -
     path = store.local_path(key)
     if path is not None:
         if not path.is_file():
-            from smarthome_assets.resources.object_store import ObjectNotFound
+            from smarthome_assets.storage.object_store import ObjectNotFound
 
             raise ObjectNotFound(f"no object {key!r}")
         source = pa.memory_map(str(path))

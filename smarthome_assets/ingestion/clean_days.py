@@ -7,7 +7,7 @@ contains it, and memory stays at one day whatever the range or the number of hom
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
@@ -15,16 +15,21 @@ from datetime import date
 import pyarrow as pa
 
 from smarthome_assets.cleaning.quality import QualityStats
-from smarthome_assets.cleaning.rules import CleaningReport, clean_devices, clean_weather
+from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA, CleaningReport, clean_devices, clean_weather
+from smarthome_assets.database.connection import PostgresDatabase
+from smarthome_assets.database.loading import OperationalLoad, load_range
 from smarthome_assets.homec import contract
 from smarthome_assets.ingestion import arrow_files, layout
 from smarthome_assets.ingestion.landing import Manifest
-from smarthome_assets.resources.object_store import ObjectStore
+from smarthome_assets.storage.object_store import ObjectStore
 
 CLEANERS: dict[str, tuple[Callable[[pa.Table, int], tuple[pa.Table, CleaningReport]], list[str]]] = {
     "weather": (clean_weather, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.WEATHER_COLUMNS)]),
     "energy": (clean_devices, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.POWER_COLUMNS)]),
 }
+
+
+SCHEMAS = {"weather": WEATHER_SCHEMA, "energy": DEVICES_SCHEMA}
 
 
 @dataclass
@@ -90,3 +95,24 @@ def clean_range(
     if progress:
         progress(f"clean {table}: {len(homes_by_day)}/{len(homes_by_day)} days")
     return result
+
+
+def clean_batches(store: ObjectStore, table: str, homes_by_day: dict[str, list[int]]) -> pa.RecordBatchReader:
+    """The clean zone's batches of one table for the range, day by day (what the loader COPYs)."""
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for day, homes in homes_by_day.items():
+            for house_id in homes:
+                clean = arrow_files.read_table(store, layout.clean_day_key(table, day, house_id))
+                yield from clean.cast(SCHEMAS[table]).to_batches()
+
+    return pa.RecordBatchReader.from_batches(SCHEMAS[table], batches())
+
+
+def load_clean_days(
+    db: PostgresDatabase, store: ObjectStore, homes_by_day: dict[str, list[int]], days: list[date]
+) -> OperationalLoad:
+    """Replace the range in PostgreSQL with the clean zone's rows of those days (one transaction)."""
+    readers = {table: (lambda t=table: clean_batches(store, t, homes_by_day)) for table in CLEANERS}
+    homes = sorted({h for hs in homes_by_day.values() for h in hs})
+    return load_range(db, readers, homes, days)

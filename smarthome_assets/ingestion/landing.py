@@ -16,8 +16,8 @@ from pathlib import Path
 
 from smarthome_assets.homec.reader import ReadReport, TimeAxis, read_days
 from smarthome_assets.ingestion import arrow_files, layout
-from smarthome_assets.ingestion.registry import Home
-from smarthome_assets.resources.object_store import ObjectNotFound, ObjectStore, sha256_of_file
+from smarthome_assets.ingestion.registry import HomeRegistry, RegisteredHome
+from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore, sha256_of_file
 
 MANIFEST_VERSION = 2  # 2: records the time axis the days were staged with
 
@@ -55,7 +55,7 @@ class Manifest:
         store.put_bytes(layout.manifest_key(self.file), json.dumps(data, indent=2).encode())
 
 
-def land_file(store: ObjectStore, path: Path, home: Home, axis: TimeAxis, log=None) -> Manifest:
+def land_file(store: ObjectStore, path: Path, home: RegisteredHome, axis: TimeAxis, log=None) -> Manifest:
     """Land and stage one file, or skip it when unchanged. Raises SourceFormatError on unusable files."""
     sha256 = sha256_of_file(path)
     previous = Manifest.load(store, home.source_file)
@@ -116,3 +116,18 @@ def _write_quarantine(store: ObjectStore, report: ReadReport, sha256: str) -> st
     key = layout.quarantine_key(report.file, sha256)
     store.put_bytes(key, buffer.getvalue().encode())
     return key
+
+
+def current_manifests(store: ObjectStore) -> list[Manifest]:
+    """The landing manifests of every registered home (the record of what raw_csv staged)."""
+    manifests = [Manifest.load(store, home.source_file) for home in HomeRegistry.load(store).homes]
+    return [m for m in manifests if m is not None]
+
+
+def merged_reasons(manifests: list[Manifest]) -> dict[str, int]:
+    """Quarantine reasons -> rows, over several files."""
+    reasons: dict[str, int] = {}
+    for m in manifests:
+        for reason, n in m.quarantine_reasons.items():
+            reasons[reason] = reasons.get(reason, 0) + n
+    return reasons

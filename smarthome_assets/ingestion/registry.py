@@ -10,18 +10,18 @@ import json
 from dataclasses import asdict, dataclass
 
 from smarthome_assets.ingestion.layout import REGISTRY_KEY
-from smarthome_assets.resources.object_store import ObjectNotFound, ObjectStore
+from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore
 
 
 @dataclass(frozen=True)
-class Home:
+class RegisteredHome:
     house_id: int
     name: str
     source_file: str
 
 
 class HomeRegistry:
-    def __init__(self, homes: list[Home]):
+    def __init__(self, homes: list[RegisteredHome]):
         self._by_file = {h.source_file: h for h in homes}
 
     @classmethod
@@ -30,19 +30,19 @@ class HomeRegistry:
             data = json.loads(store.get_bytes(REGISTRY_KEY))
         except ObjectNotFound:
             return cls([])
-        return cls([Home(**h) for h in data["homes"]])
+        return cls([RegisteredHome(**h) for h in data["homes"]])
 
     def save(self, store: ObjectStore) -> None:
         store.put_bytes(REGISTRY_KEY, json.dumps({"homes": [asdict(h) for h in self.homes]}, indent=2).encode())
 
     @property
-    def homes(self) -> list[Home]:
+    def homes(self) -> list[RegisteredHome]:
         return sorted(self._by_file.values(), key=lambda h: h.house_id)
 
-    def register(self, file_name: str) -> Home:
+    def register(self, file_name: str) -> RegisteredHome:
         """The file's home, registering it with the next free id if it is new."""
         if file_name not in self._by_file:
             next_id = max((h.house_id for h in self._by_file.values()), default=0) + 1
             stem = file_name.rsplit(".", 1)[0]
-            self._by_file[file_name] = Home(house_id=next_id, name=stem, source_file=file_name)
+            self._by_file[file_name] = RegisteredHome(house_id=next_id, name=stem, source_file=file_name)
         return self._by_file[file_name]

@@ -6,7 +6,7 @@ handler keeps one warm environment (connection, resolvers) per thread, so the po
 warm Lambda environments.
 
 Static pages (a dashboard, say) are served from files by exact path before anything reaches the Lambda:
-pass `static_pages={"/dashboard": Path("dashboard.html")}` or add to `STATIC_PAGES`.
+pass `static_pages={"/dashboard": Path("dashboard.html")}`.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from smarthome_assets.local_api.events import HttpRequest, HttpResponse, from_re
 
 logger = logging.getLogger(__name__)
 
-#: Extra pages the local server serves from files, by exact path (e.g. "/dashboard": Path(...)).
-STATIC_PAGES: dict[str, Path] = {}
 #: Lambda's default timeout in the template; the context reports time left against it.
 FUNCTION_TIMEOUT_MS = 10_000
 
@@ -118,7 +116,7 @@ class LocalApiServer(HTTPServer):
     ):
         super().__init__(address, _Handler)
         self.payload_version = payload_version
-        self.static_pages = dict(STATIC_PAGES if static_pages is None else static_pages)
+        self.static_pages = dict(static_pages or {})
         self.access_log = access_log
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lambda-env")
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from smarthome_assets.exports.layout import DAY_TABLES, EXPORT_COLUMNS, HOMES, DayManifest, header_line
-from smarthome_assets.resources.object_store import ObjectStore
+from smarthome_assets.storage.object_store import ObjectStore
 from smarthome_assets.warehouse import objects
 from smarthome_assets.warehouse.resource import Warehouse, WarehouseSession
-from smarthome_assets.warehouse.statements import copy_statement, statement, statements
+from smarthome_assets.warehouse.sql_files import copy_statement, statement, statements
 
 #: Export table -> staging table.
 STAGING_TABLES = {HOMES: "stg_home", "weather": "stg_weather", "energy": "stg_energy"}
@@ -53,7 +53,7 @@ class LoadPlan:
 
 
 @dataclass
-class LoadResult:
+class WarehouseLoad:
     days: list[date]
     copied: dict[str, int] = field(default_factory=dict)  # staging table -> rows COPY reported
     staged: dict[str, dict[int, int]] = field(default_factory=dict)  # export table -> date key -> rows
@@ -127,12 +127,12 @@ def _verify_staged(session: WarehouseSession, plan: LoadPlan) -> dict[str, dict[
 
 def load_days(
     warehouse: Warehouse, store: ObjectStore, days: list[date], log: Callable[[str], None] = lambda message: None
-) -> LoadResult:
+) -> WarehouseLoad:
     """Replace `days` in the warehouse with their current exports, in one transaction."""
     days = sorted(days)
     plan = plan_load(store, days)
     ensure_schema(warehouse, store)
-    result = LoadResult(days=days)
+    result = WarehouseLoad(days=days)
     manifest_keys = _write_copy_manifests(store, plan)
     try:
         with warehouse.session(store) as session:

@@ -13,7 +13,7 @@ import io
 import json
 from collections.abc import Iterator
 
-from smarthome_assets.resources.object_store import ObjectStore
+from smarthome_assets.storage.object_store import ObjectStore
 
 _READ_SIZE = 1 << 20
 

@@ -1,4 +1,4 @@
-"""The warehouse resource: one interface, two dialects.
+"""The warehouse: one interface, two dialects (plain classes; defs/resources.py makes them resources).
 
 * `RedshiftWarehouse` connects to Amazon Redshift (PostgreSQL wire protocol, port 5439, SSL required) with
   psycopg2 and sends the warehouse's Redshift SQL as written; COPY reads the export files from S3 itself,
@@ -16,14 +16,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-import dagster as dg
 import psycopg2
-from pydantic import Field
 
-from smarthome_assets.resources.object_store import ObjectStore
-from smarthome_assets.resources.postgres import PostgresDatabase, redact_url
+from smarthome_assets.database.connection import PostgresDatabase, redact_url
+from smarthome_assets.storage.object_store import ObjectStore
 from smarthome_assets.warehouse import dialect, objects
 
 APPLICATION_NAME = "smarthome-warehouse"
@@ -89,11 +88,12 @@ class PostgresSession(WarehouseSession):
             return cur.rowcount
 
 
-class Warehouse(dg.ConfigurableResource, ABC):
+class Warehouse(ABC):
     """Where `redshift_tables` loads: see the module docstring for the two dialects."""
 
     dialect: ClassVar[str]
-    iam_role: str = Field(default="default", description="Role COPY uses to read S3 (ARN, or `default`).")
+    #: Role COPY uses to read S3 (ARN, or `default`).
+    iam_role: str = "default"
 
     @abstractmethod
     def _connect(self) -> psycopg2.extensions.connection: ...
@@ -105,7 +105,7 @@ class Warehouse(dg.ConfigurableResource, ABC):
     def display_name(self) -> str:
         """Where the warehouse is, without credentials."""
 
-    def check_store(self, store: ObjectStore) -> None:
+    def check_store(self, store: ObjectStore) -> None:  # noqa: B027 (a hook; most warehouses read any store)
         """Raise when COPY could not read this object store (overridden where that matters)."""
 
     @contextmanager
@@ -126,6 +126,7 @@ class Warehouse(dg.ConfigurableResource, ABC):
             conn.close()
 
 
+@dataclass(frozen=True, kw_only=True)
 class RedshiftWarehouse(Warehouse):
     """Amazon Redshift: a password, or IAM temporary credentials when `password` is empty."""
 
@@ -134,8 +135,11 @@ class RedshiftWarehouse(Warehouse):
     port: int = 5439
     database: str = "dev"
     user: str
-    password: str = Field(default="", description="Empty: get temporary credentials through IAM instead.")
-    cluster_identifier: str = Field(default="", description="For IAM credentials (GetClusterCredentials).")
+    #: Empty: get temporary credentials through IAM instead.
+    password: str = field(default="", repr=False)
+    #: For IAM credentials (GetClusterCredentials).
+    cluster_identifier: str = ""
+    iam_role: str = "default"
     region_name: str = ""
     sslmode: str = "require"
     connect_timeout_seconds: int = 10
@@ -185,11 +189,13 @@ class RedshiftWarehouse(Warehouse):
         return f"redshift://{self.user}@{self.host}:{self.port}/{self.database}"
 
 
+@dataclass(frozen=True, kw_only=True)
 class PostgresWarehouse(Warehouse):
     """A PostgreSQL database standing in for Redshift (locally: `warehouse` on the embedded server)."""
 
     dialect: ClassVar[str] = "postgres"
     database: PostgresDatabase
+    iam_role: str = "default"
 
     def _connect(self) -> psycopg2.extensions.connection:
         return psycopg2.connect(self.database.url(), application_name=APPLICATION_NAME)

@@ -1,1 +1,1 @@
-"""The warehouse SQL files (Redshift dialect), read by smarthome_assets.warehouse.statements."""
+"""The warehouse SQL files (Redshift dialect), read by smarthome_assets.warehouse.sql_files."""

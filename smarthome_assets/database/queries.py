@@ -1,0 +1,69 @@
+"""Every SQL statement the pipeline runs against the operational database, in one place.
+
+Parameters are always bound ($n for ADBC, %s for psycopg2); table names come from the fixed
+`LOADED_TABLES` mapping, never from input.
+"""
+
+from __future__ import annotations
+
+#: Clean-zone table name -> PostgreSQL table.
+LOADED_TABLES = {"weather": "weather", "energy": "energy_consuming_device"}
+
+UPSERT_HOME = """
+INSERT INTO home (house_id, name, source_file, source_sha256, updated_at)
+VALUES (%s, %s, %s, %s, now())
+ON CONFLICT (house_id) DO UPDATE
+SET name = EXCLUDED.name, source_file = EXCLUDED.source_file,
+    source_sha256 = EXCLUDED.source_sha256, updated_at = now()
+"""
+
+UPSERT_DEVICE = """
+INSERT INTO device (house_id, device, name, raw_column, unit, kind)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT (house_id, device) DO UPDATE
+SET name = EXCLUDED.name, raw_column = EXCLUDED.raw_column, unit = EXCLUDED.unit, kind = EXCLUDED.kind
+"""
+
+SELECT_HOMES = """
+SELECT house_id, name, source_file, first_reading, last_reading, weather_rows, energy_rows
+FROM home ORDER BY house_id
+"""
+
+#: The newest UTC day with readings before a given day (what the exports should have reached).
+NEWEST_DAY_BEFORE = """
+SELECT (max(timeframe) AT TIME ZONE 'UTC')::date FROM energy_consuming_device
+WHERE timeframe < (%s::date)::timestamp AT TIME ZONE 'UTC'
+"""
+
+DEVICES_PER_HOME = "SELECT house_id, count(*) FROM device GROUP BY house_id"
+
+ANALYZE_LOADED = "ANALYZE home, weather, energy_consuming_device"
+
+MISSING_HOMES = "SELECT h FROM unnest($1::integer[]) AS h WHERE h NOT IN (SELECT house_id FROM home)"
+
+
+def delete_range(table: str) -> str:
+    """Rows of the given homes in [start, end): what a load of that range replaces."""
+    return f"DELETE FROM {LOADED_TABLES[table]} WHERE house_id = ANY($1) AND timeframe >= $2 AND timeframe < $3"
+
+
+def refresh_home_stats() -> str:
+    """Recompute each loaded home's first/last reading and row counts from the tables themselves."""
+    return """
+UPDATE home AS h
+SET first_reading = w.first_reading, last_reading = w.last_reading,
+    weather_rows = w.n, energy_rows = e.n, updated_at = now()
+FROM (SELECT house_id, min(timeframe) AS first_reading, max(timeframe) AS last_reading, count(*) AS n
+      FROM weather WHERE house_id = ANY($1) GROUP BY house_id) AS w
+JOIN (SELECT house_id, count(*) AS n FROM energy_consuming_device WHERE house_id = ANY($1)
+      GROUP BY house_id) AS e USING (house_id)
+WHERE h.house_id = w.house_id
+"""
+
+
+def count_per_day(table: str) -> str:
+    """Rows per (home, UTC day) in [start, end): what the reconciliation check compares."""
+    return (
+        f"SELECT house_id, (timeframe AT TIME ZONE 'UTC')::date AS day, count(*) FROM {LOADED_TABLES[table]} "
+        "WHERE timeframe >= %s AND timeframe < %s GROUP BY 1, 2"
+    )

@@ -1,0 +1,1 @@
+"""Dagster wiring of the ingestion domain (group `ingestion`)."""

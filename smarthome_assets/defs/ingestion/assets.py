@@ -1,0 +1,210 @@
+"""The ingestion assets: raw_csv -> clean_weather, clean_devices -> homes -> rds_tables.
+
+Thin Dagster wiring around the ingestion library (landing, registry, clean_days) and the database loader.
+Every partitioned asset handles a whole day range in one run and writes its own data (single-run
+backfills cannot hand values to an IO manager), returning metadata and its checks' results.
+(No `from __future__ import annotations`: Dagster reads the `context` and resource annotations at runtime.)
+"""
+
+import time
+from datetime import date
+
+import dagster as dg
+
+from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA
+from smarthome_assets.database import queries
+from smarthome_assets.database.connection import PostgresDatabase
+from smarthome_assets.database.loading import day_range_bounds
+from smarthome_assets.database.migrate import apply_migrations
+from smarthome_assets.defs.ingestion import checks
+from smarthome_assets.homec import contract
+from smarthome_assets.ingestion.clean_days import CleanResult, clean_range, load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.landing import current_manifests, land_file, merged_reasons
+from smarthome_assets.ingestion.registry import HomeRegistry
+from smarthome_assets.ingestion.sources import HomeCSources
+from smarthome_assets.lib.partitions import daily_asset, partition_days
+from smarthome_assets.lib.table_metadata import OWNERS, column_schema
+from smarthome_assets.storage.object_store import ObjectStore
+
+GROUP = "ingestion"
+
+
+@daily_asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    kinds={"csv", "arrow"},
+    check_specs=checks.RAW_CSV_CHECKS,
+    description="HomeC files landed byte for byte in the object store's raw zone and staged by day as "
+    "Arrow IPC files; malformed rows quarantined with file, line and reason.",
+)
+def raw_csv(
+    context: dg.AssetExecutionContext,
+    object_store: dg.ResourceParam[ObjectStore],
+    sources: dg.ResourceParam[HomeCSources],
+):
+    registry = HomeRegistry.load(object_store)
+    manifests = []
+    for path in sources.files():
+        home = registry.register(path.name)
+        registry.save(object_store)
+        started = time.perf_counter()
+        manifest = land_file(object_store, path, home, sources.time_axis(), log=context.log.info)
+        verb = "unchanged, skipped" if manifest.skipped else f"landed in {time.perf_counter() - started:.1f}s"
+        context.log.info(
+            f"{path.name} (house {home.house_id}): {verb}; {manifest.staged_rows:,} rows staged, "
+            f"{manifest.quarantined_rows} quarantined"
+        )
+        manifests.append(manifest)
+    days = partition_days(context)
+    in_range = sum(m.rows_per_day.get(str(d), 0) for m in manifests for d in days)
+    return dg.MaterializeResult(
+        metadata={
+            "files": dg.MetadataValue.md(checks.files_markdown(manifests, object_store)),
+            "rows_staged_in_range": in_range,
+            "rows_quarantined": sum(m.quarantined_rows for m in manifests),
+            "quarantine_reasons": dg.MetadataValue.json(merged_reasons(manifests)),
+            "dagster/row_count": in_range,
+        },
+        check_results=checks.raw_csv_results(manifests),
+    )
+
+
+def _clean(context: dg.AssetExecutionContext, store: ObjectStore, table: str) -> tuple[CleanResult, list[date]]:
+    days = partition_days(context)
+    started = time.perf_counter()
+    result = clean_range(store, table, days, current_manifests(store), progress=context.log.info)
+    context.log.info(
+        f"cleaned {result.quality.rows:,} {table} rows over {len(days)} days in "
+        f"{time.perf_counter() - started:.1f}s; {result.report.total_replaced:,} values replaced"
+    )
+    return result, days
+
+
+def _clean_metadata(result: CleanResult) -> dict:
+    return {
+        "rows": result.quality.rows,
+        "dagster/row_count": result.quality.rows,
+        "homes": len(result.homes),
+        "values_replaced": result.report.total_replaced,
+        "replacements": dg.MetadataValue.md(checks.replacements_markdown(result)),
+        "incomplete_days": len(result.quality.incomplete_days),
+    }
+
+
+@daily_asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    deps=[checks.RAW_CSV],
+    kinds={"arrow"},
+    check_specs=checks.clean_check_specs(checks.CLEAN_WEATHER),
+    metadata={"dagster/column_schema": column_schema(WEATHER_SCHEMA)},
+    description="Weather per home and minute: strict numbers, cloudCover text and invalid values replaced "
+    "by the documented rule and counted.",
+)
+def clean_weather(context: dg.AssetExecutionContext, object_store: dg.ResourceParam[ObjectStore]):
+    result, _ = _clean(context, object_store, "weather")
+    return dg.MaterializeResult(metadata=_clean_metadata(result), check_results=checks.clean_results(result))
+
+
+@daily_asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    deps=[checks.RAW_CSV],
+    kinds={"arrow"},
+    check_specs=[*checks.clean_check_specs(checks.CLEAN_DEVICES), checks.AGGREGATES_CHECK],
+    metadata={"dagster/column_schema": column_schema(DEVICES_SCHEMA)},
+    description="Power readings (kW) of every device per home and minute; invalid values -> 0 and counted.",
+)
+def clean_devices(context: dg.AssetExecutionContext, object_store: dg.ResourceParam[ObjectStore]):
+    result, _ = _clean(context, object_store, "energy")
+    return dg.MaterializeResult(
+        metadata=_clean_metadata(result),
+        check_results=[*checks.clean_results(result), checks.aggregates_result(result)],
+    )
+
+
+@daily_asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    deps=[checks.CLEAN_WEATHER, checks.CLEAN_DEVICES],
+    kinds={"postgres"},
+    check_specs=checks.HOMES_CHECKS,
+    metadata={"dagster/table_name": "smarthome.public.home"},
+    description="One row per home (id, name, source file, first/last reading, row counts) and the devices "
+    "each home reports, in the `home` and `device` tables.",
+)
+def homes(
+    context: dg.AssetExecutionContext,
+    object_store: dg.ResourceParam[ObjectStore],
+    postgres: dg.ResourceParam[PostgresDatabase],
+):
+    apply_migrations(postgres.url())
+    registry = HomeRegistry.load(object_store)
+    manifests = {m.file: m for m in current_manifests(object_store)}
+    with postgres.connect() as conn, conn.cursor() as cur:
+        for home in registry.homes:
+            sha = manifests[home.source_file].sha256 if home.source_file in manifests else None
+            cur.execute(queries.UPSERT_HOME, (home.house_id, home.name, home.source_file, sha))
+            for column in contract.POWER_COLUMNS:
+                cur.execute(
+                    queries.UPSERT_DEVICE,
+                    (
+                        home.house_id,
+                        column.name,
+                        contract.device_display_name(column),
+                        column.raw,
+                        column.unit,
+                        column.kind.value,
+                    ),
+                )
+        cur.execute(queries.SELECT_HOMES)
+        rows = cur.fetchall()
+        cur.execute(queries.DEVICES_PER_HOME)
+        devices = dict(cur.fetchall())
+    return dg.MaterializeResult(
+        metadata={"homes": dg.MetadataValue.md(checks.homes_markdown(rows, devices)), "dagster/row_count": len(rows)},
+        check_results=checks.homes_results(registry, devices),
+    )
+
+
+@daily_asset(
+    group_name=GROUP,
+    owners=OWNERS,
+    deps=[checks.HOMES],
+    kinds={"postgres"},
+    check_specs=checks.RDS_CHECKS,
+    metadata={
+        "dagster/table_name": "smarthome.public.energy_consuming_device",
+        "dagster/column_schema": column_schema(DEVICES_SCHEMA),
+        "weather table": "smarthome.public.weather",
+        "weather columns": column_schema(WEATHER_SCHEMA),
+    },
+    description="`weather` and `energy_consuming_device` in PostgreSQL (RDS): the partition range replaced "
+    "in one transaction by binary COPY.",
+)
+def rds_tables(
+    context: dg.AssetExecutionContext,
+    object_store: dg.ResourceParam[ObjectStore],
+    postgres: dg.ResourceParam[PostgresDatabase],
+):
+    apply_migrations(postgres.url())
+    days = partition_days(context)
+    homes_by_day = staged_homes_by_day(current_manifests(object_store), days)
+    started = time.perf_counter()
+    result = load_clean_days(postgres, object_store, homes_by_day, days)
+    seconds = time.perf_counter() - started
+    total = sum(result.rows.values())
+    context.log.info(f"loaded {total:,} rows over {len(days)} days in {seconds:.1f}s into {postgres.display_name()}")
+    start, end = day_range_bounds(days)
+    counts = checks.database_counts(postgres, start, end)
+    return dg.MaterializeResult(
+        metadata={
+            "weather_rows": result.rows.get("weather", 0),
+            "energy_consuming_device_rows": result.rows.get("energy", 0),
+            "dagster/row_count": total,
+            "seconds": round(seconds, 2),
+            "rows_per_second": round(total / seconds) if seconds else 0,
+            "database": postgres.display_name(),
+        },
+        check_results=checks.rds_results(object_store, homes_by_day, counts),
+    )

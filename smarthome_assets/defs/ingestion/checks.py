@@ -1,0 +1,253 @@
+"""Asset checks of the ingestion assets, and the tables they show in the UI.
+
+Checks run inside their asset's step (check specs on the asset) because they use what the step just
+measured; blocking ones stop downstream assets, for the cases where loading would be worse than
+stopping: lost rows, duplicate or null keys, counts that do not reconcile.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import dagster as dg
+
+from smarthome_assets.database import queries
+from smarthome_assets.database.connection import PostgresDatabase
+from smarthome_assets.homec import contract
+from smarthome_assets.ingestion.clean_days import CleanResult
+from smarthome_assets.ingestion.landing import Manifest, current_manifests, merged_reasons
+from smarthome_assets.ingestion.registry import HomeRegistry
+from smarthome_assets.storage.object_store import ObjectStore
+
+ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
+
+RAW_CSV, CLEAN_WEATHER, CLEAN_DEVICES = (
+    dg.AssetKey("raw_csv"),
+    dg.AssetKey("clean_weather"),
+    dg.AssetKey("clean_devices"),
+)
+HOMES, RDS_TABLES = dg.AssetKey("homes"), dg.AssetKey("rds_tables")
+
+RAW_CSV_CHECKS = [
+    dg.AssetCheckSpec(
+        "rows_accounted_for",
+        asset=RAW_CSV,
+        blocking=True,
+        description="Every data line of every file is staged or quarantined: none lost.",
+    ),
+    dg.AssetCheckSpec(
+        "no_quarantined_rows",
+        asset=RAW_CSV,
+        description="Warns when rows were quarantined (the real file has one junk last row).",
+    ),
+]
+
+
+def clean_check_specs(asset: dg.AssetKey) -> list[dg.AssetCheckSpec]:
+    """The checks every clean table has (the devices table adds AGGREGATES_CHECK)."""
+    return [
+        dg.AssetCheckSpec(
+            "rows_accounted_for",
+            asset=asset,
+            blocking=True,
+            description="Clean rows == staged rows for the range: cleaning never drops a row.",
+        ),
+        dg.AssetCheckSpec("unique_keys", asset=asset, blocking=True, description="(house_id, timeframe) is unique."),
+        dg.AssetCheckSpec("no_null_keys", asset=asset, blocking=True, description="No null house_id or timeframe."),
+        dg.AssetCheckSpec(
+            "full_days", asset=asset, description="Each home has 1,440 rows on each day (warns on partial days)."
+        ),
+        dg.AssetCheckSpec(
+            "values_in_physical_range",
+            asset=asset,
+            description="kW >= 0; humidity, cloud cover in 0..1; temperature -60..130 F; wind bearing 0..359.",
+        ),
+    ]
+
+
+AGGREGATES_CHECK = dg.AssetCheckSpec(
+    "aggregates_match", asset=CLEAN_DEVICES, description="use == House overall and gen == Solar on every row."
+)
+
+
+HOMES_CHECKS = [
+    dg.AssetCheckSpec(
+        "every_home_has_its_devices",
+        asset=HOMES,
+        blocking=True,
+        description="Each registered home has its 18 devices in the device dimension.",
+    ),
+]
+
+RDS_CHECKS = [
+    dg.AssetCheckSpec(
+        "row_counts_match_clean",
+        asset=RDS_TABLES,
+        blocking=True,
+        description="PostgreSQL rows per home and day == cleaned rows, in both tables.",
+    ),
+]
+
+
+def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
+    unbalanced = {
+        m.file: m.data_lines - m.staged_rows - m.quarantined_rows
+        for m in manifests
+        if m.data_lines != m.staged_rows + m.quarantined_rows
+    }
+    quarantined = sum(m.quarantined_rows for m in manifests)
+    return [
+        dg.AssetCheckResult(
+            check_name="rows_accounted_for",
+            passed=not unbalanced,
+            severity=ERROR,
+            metadata={
+                "data_lines": sum(m.data_lines for m in manifests),
+                "staged": sum(m.staged_rows for m in manifests),
+                "quarantined": quarantined,
+                "unbalanced_files": dg.MetadataValue.json(unbalanced),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="no_quarantined_rows",
+            passed=quarantined == 0,
+            severity=WARN,
+            metadata={
+                "quarantined": quarantined,
+                "reasons": dg.MetadataValue.json(merged_reasons(manifests)),
+                "quarantine_files": dg.MetadataValue.json([m.quarantine_key for m in manifests if m.quarantine_key]),
+            },
+        ),
+    ]
+
+
+def clean_results(result: CleanResult) -> list[dg.AssetCheckResult]:
+    q = result.quality
+    return [
+        dg.AssetCheckResult(
+            check_name="rows_accounted_for",
+            passed=q.rows == result.staged_rows,
+            severity=ERROR,
+            metadata={"staged_rows": result.staged_rows, "clean_rows": q.rows},
+        ),
+        dg.AssetCheckResult(
+            check_name="unique_keys",
+            passed=q.duplicate_keys == 0,
+            severity=ERROR,
+            metadata={"duplicate_keys": q.duplicate_keys},
+        ),
+        dg.AssetCheckResult(
+            check_name="no_null_keys", passed=q.null_keys == 0, severity=ERROR, metadata={"null_keys": q.null_keys}
+        ),
+        dg.AssetCheckResult(
+            check_name="full_days",
+            passed=not q.incomplete_days,
+            severity=WARN,
+            metadata={
+                "incomplete_days": len(q.incomplete_days),
+                "examples": dg.MetadataValue.json(dict(list(q.incomplete_days.items())[:10])),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="values_in_physical_range",
+            passed=not q.out_of_range,
+            severity=WARN,
+            metadata={"out_of_range": dg.MetadataValue.json(q.out_of_range)},
+        ),
+    ]
+
+
+def aggregates_result(result: CleanResult) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(
+        check_name="aggregates_match",
+        passed=not result.quality.pair_mismatches,
+        severity=WARN,
+        metadata={"mismatches": dg.MetadataValue.json(result.quality.pair_mismatches)},
+    )
+
+
+def homes_results(registry: HomeRegistry, devices: dict[int, int]) -> list[dg.AssetCheckResult]:
+    expected = len(contract.POWER_COLUMNS)
+    short = {h.house_id: devices.get(h.house_id, 0) for h in registry.homes if devices.get(h.house_id) != expected}
+    return [
+        dg.AssetCheckResult(
+            check_name="every_home_has_its_devices",
+            passed=not short,
+            severity=ERROR,
+            metadata={"homes": len(registry.homes), "homes_missing_devices": str(short)},
+        )
+    ]
+
+
+def database_counts(db: PostgresDatabase, start: datetime, end: datetime) -> dict[str, dict[tuple[int, str], int]]:
+    counts: dict[str, dict[tuple[int, str], int]] = {}
+    with db.connect() as conn, conn.cursor() as cur:
+        for table in queries.LOADED_TABLES:
+            cur.execute(queries.count_per_day(table), (start, end))
+            counts[table] = {(house, str(day)): n for house, day, n in cur.fetchall()}
+    return counts
+
+
+def rds_results(store: ObjectStore, homes_by_day: dict[str, list[int]], counts) -> list[dg.AssetCheckResult]:
+    expected = {
+        (m.house_id, day): m.rows_per_day[day]
+        for m in current_manifests(store)
+        for day in homes_by_day
+        if day in m.rows_per_day
+    }
+    mismatches = {}
+    for table, got in counts.items():
+        for key in set(expected) | set(got):
+            if expected.get(key, 0) != got.get(key, 0):
+                mismatches[f"{table} house {key[0]} {key[1]}"] = {
+                    "expected": expected.get(key, 0),
+                    "loaded": got.get(key, 0),
+                }
+    return [
+        dg.AssetCheckResult(
+            check_name="row_counts_match_clean",
+            passed=not mismatches,
+            severity=ERROR,
+            metadata={
+                "expected_rows": sum(expected.values()),
+                **{f"{t}_rows": sum(c.values()) for t, c in counts.items()},
+                "mismatches": dg.MetadataValue.json(dict(list(mismatches.items())[:20])),
+            },
+        )
+    ]
+
+
+def files_markdown(manifests: list[Manifest], store: ObjectStore) -> str:
+    lines = [
+        "| file | house | MB | sha256 | data lines | staged | quarantined | this run |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for m in manifests:
+        lines.append(
+            f"| {m.file} | {m.house_id} | {m.size_bytes / 1e6:.1f} | `{m.sha256[:12]}` | {m.data_lines:,} "
+            f"| {m.staged_rows:,} | {m.quarantined_rows:,} | {'unchanged' if m.skipped else 'landed'} |"
+        )
+    return "\n".join(lines)
+
+
+def replacements_markdown(result: CleanResult) -> str:
+    if not result.report.replacements:
+        return "No values needed replacing."
+    lines = ["| column | replaced | examples (line: value) |", "|---|---|---|"]
+    for column, rep in sorted(result.report.replacements.items()):
+        examples = ", ".join(f"{line}: `{text}`" for line, text in rep.examples)
+        lines.append(f"| {column} | {rep.count:,} | {examples} |")
+    return "\n".join(lines)
+
+
+def homes_markdown(rows, devices: dict[int, int]) -> str:
+    lines = [
+        "| house_id | name | source file | first reading | last reading | weather rows | energy rows | devices |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for house_id, name, source, first, last, weather_rows, energy_rows in rows:
+        lines.append(
+            f"| {house_id} | {name} | {source} | {first or ''} | {last or ''} | {weather_rows:,} "
+            f"| {energy_rows:,} | {devices.get(house_id, 0)} |"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Dagster wiring of the warehouse domain (group `warehouse`)."""

@@ -1,0 +1,115 @@
+"""Synthetic HomeC.csv files: one believable smart home per file, in exactly the real file's format.
+
+Why this exists: the pipeline has to run, be demonstrated and be tested without the Kaggle file (130 MB,
+one home, not ours to redistribute). Files written here are indistinguishable from HomeC.csv by format,
+so every reader, cleaning rule and check is exercised on the real quirks (see :mod:`.contract`):
+
+* the header is :data:`contract.RAW_HEADER`; LF line endings, no BOM, no quoting;
+* ``time`` counts up by one per row from :data:`contract.TIME_ORIGIN` although rows are a minute apart;
+* ``cloudCover`` is the text ``cloudCover`` in the first :data:`contract.CLOUD_COVER_TEXT_ROWS` rows;
+* weather changes only every :data:`contract.WEATHER_PERIOD_ROWS` rows;
+* ``use [kW]`` and ``House overall [kW]`` (``gen [kW]`` and ``Solar [kW]``) carry the same text;
+* kW readings are whole multiples of 1/60,000 kW like the real meter's, written like the real file:
+  ``0.932833333`` (9 decimals at most, trailing zeros dropped), ``0`` and below 0.0001 kW scientific
+  notation with an upper-case ``E`` (``1.67E-05``); weather numbers have 2 decimals at most (``10``, ``9.07``),
+  ``precipIntensity`` 4 and ``windBearing`` none;
+* one junk row ends the file: a non-numeric ``time`` and 31 empty fields.
+
+The numbers come from a small physical model rather than a replay, so charts look like a real house in the
+US north-east (local time is UTC-5, the file starts at local midnight): seasonal and daily temperature
+cycles, furnaces that work harder in the cold, solar generation by day and more in summer, fridge and wine
+cellar compressors cycling, appliance spikes around meals, and a whole-house ``use`` that always exceeds the
+metered circuits (lights, range, laundry, air conditioning and plugs are not metered separately). Homes
+differ by seeded habits and equipment; the weather depends only on the seed (the homes of one seed share a
+town), and everything is deterministic for a given seed.
+
+Speed: the values are vectorised with numpy per block of days, and the text is built with pyarrow
+(kW text by lookup into a table of every possible reading, weather text once per weather period, rows
+joined in C++), so a full year (about 130 MB) takes a few seconds and memory does not grow with the rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from smarthome_assets.homec import contract
+from smarthome_assets.homec.generator.climate import _BLOCK_ROWS, _STREAM_BLOCK, JUNK_TIME_TEXT
+from smarthome_assets.homec.generator.csv_text import _block_text
+from smarthome_assets.homec.generator.power import _Home, _simulate_power
+from smarthome_assets.homec.generator.weather import _simulate_weather, _weather_periods, _weather_text
+
+__all__ = ["JUNK_TIME_TEXT", "generate_home", "generate_homes", "home_file_name", "rows_for_days"]
+
+# --------------------------------------------------------------------------------------------------------
+# Public API
+
+
+def rows_for_days(days: int | None) -> int:
+    """Valid rows for `days` of minutes; None means the real file's full length (not 366 days of minutes)."""
+    if days is None:
+        return contract.FULL_YEAR_ROWS
+    if days < 0:
+        raise ValueError(f"days must be >= 0, got {days}")
+    return days * contract.MINUTES_PER_DAY
+
+
+def home_file_name(home_index: int) -> str:
+    """`home_01.csv` for index 0: stable names, so re-running replaces a home's file instead of adding one."""
+    return f"home_{home_index + 1:02d}.csv"
+
+
+def generate_home(path: Path, *, rows: int = contract.FULL_YEAR_ROWS, seed: int = 0, home_index: int = 0) -> int:
+    """Write one home's HomeC-shaped CSV to `path` and return the number of valid rows written.
+
+    The file appears atomically (written beside `path`, then renamed), so a reader never sees half a file.
+    Row ``i`` depends only on ``(seed, home_index, i)``: a shorter file is a prefix of a longer one.
+    """
+    if rows < 0 or seed < 0 or home_index < 0:
+        raise ValueError(f"rows, seed and home_index must be >= 0, got {rows}, {seed}, {home_index}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    blocks = -(-rows // _BLOCK_ROWS)
+    weather = _weather_text(_simulate_weather(seed, _weather_periods(blocks * _BLOCK_ROWS)))
+    home = _Home.draw(seed, home_index)
+
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+            out.write((",".join(contract.RAW_HEADER) + "\n").encode())
+            for block in range(blocks):
+                first = block * _BLOCK_ROWS
+                n = min(_BLOCK_ROWS, rows - first)
+                rng = np.random.default_rng([_STREAM_BLOCK, seed, home_index, block])
+                power = _simulate_power(home, weather.values, first, rng)
+                out.write(_block_text(first, n, power, weather))
+            out.write((JUNK_TIME_TEXT + "," * (len(contract.COLUMNS) - 1) + "\n").encode())
+        os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; a database server reading the file needs more
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+    return rows
+
+
+def generate_homes(out_dir: Path, *, homes: int = 1, days: int | None = None, seed: int = 0) -> list[Path]:
+    """Write `homes` files (`home_01.csv`, ...) into `out_dir`, each `days` long (None: a full year).
+
+    Homes of one seed share the weather and differ in habits and equipment; home i of a seed is the same
+    whatever `homes` is, so adding homes never changes the existing ones.
+    """
+    if homes < 0:
+        raise ValueError(f"homes must be >= 0, got {homes}")
+    rows = rows_for_days(days)
+    out_dir = Path(out_dir)
+    paths = []
+    for index in range(homes):
+        path = out_dir / home_file_name(index)
+        generate_home(path, rows=rows, seed=seed, home_index=index)
+        paths.append(path)
+    return paths

@@ -1,0 +1,41 @@
+"""The daily partitions, shared by every partitioned asset, check, job and schedule.
+
+One partition per UTC day, from the first day of HomeC data (2016-01-01, the real file's first day) and
+open-ended: today's partition exists today (`end_offset=1`), so a delivery of today's readings has a
+partition to land in and yesterday's is complete for the 02:00 UTC export. Fixed in code: no setting or
+clock moves them at import; Dagster computes the last key when it is asked. Every partitioned asset
+handles a whole range in one run (`BackfillPolicy.single_run()`), so a year's backfill is one pass.
+"""
+
+from datetime import date, timedelta
+
+import dagster as dg
+
+from smarthome_assets.homec import contract
+
+FIRST_DAY: date = contract.TIMEFRAME_ORIGIN.date()
+
+daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat(), timezone="UTC", end_offset=1)
+
+single_run = dg.BackfillPolicy.single_run()
+
+
+def daily_asset(**kwargs):
+    """`dg.asset` for a daily-partitioned asset that takes a whole day range in one run."""
+    return dg.asset(partitions_def=daily_partitions, backfill_policy=single_run, **kwargs)
+
+
+def partition_days(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> list[date]:
+    """The days a run covers: one partition or a whole range."""
+    window = context.partition_time_window
+    first = window.start.date()
+    count = (window.end.date() - first).days
+    return [first + timedelta(days=i) for i in range(count)]
+
+
+def range_tags(first: date, last: date) -> dict[str, str]:
+    """Run tags that make one run cover [first, last] (what `materialize()` and the CLI use)."""
+    return {
+        "dagster/asset_partition_range_start": first.isoformat(),
+        "dagster/asset_partition_range_end": last.isoformat(),
+    }
