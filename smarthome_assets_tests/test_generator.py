@@ -133,14 +133,14 @@ def test_the_cell_patterns_accept_the_real_excerpt() -> None:
 def test_number_formatting_reproduces_every_real_cell() -> None:
     """Formatting the parsed real values gives back the real text, byte for byte."""
     real = pd.read_csv(EXCERPT, dtype=str, keep_default_na=False)
-    table = csv_text._kw_text_table()
+    table = csv_text.kw_text_table()
     for name in KW:
         units = np.rint(real[name].astype(float).to_numpy() * 60_000).astype(np.int64)
         assert table.take(units).to_pylist() == real[name].tolist(), name
     for column in contract.WEATHER_NUMBER_COLUMNS:
         cells = real[column.raw][real[column.raw] != "cloudCover"]
-        decimals = weather._WEATHER_DECIMALS[column.name]
-        assert number_text._fixed(cells.astype(float).to_numpy(), decimals) == cells.tolist(), column.raw
+        decimals = weather.WEATHER_DECIMALS[column.name]
+        assert number_text.fixed_text(cells.astype(float).to_numpy(), decimals) == cells.tolist(), column.raw
 
 
 def _assert_cells_look_real(text: pd.DataFrame) -> None:
@@ -303,7 +303,7 @@ def test_write_is_atomic_and_readable(tmp_path: Path, monkeypatch: pytest.Monkey
     def fail(*args: object, **kwargs: object) -> bytes:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(generator, "_block_text", fail)
+    monkeypatch.setattr(generator, "block_text", fail)
     with pytest.raises(RuntimeError):
         generator.generate_home(path, rows=5000, seed=1)
     assert path.read_bytes() == before  # the old file is untouched

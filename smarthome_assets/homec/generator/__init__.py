@@ -38,10 +38,10 @@ from pathlib import Path
 import numpy as np
 
 from smarthome_assets.homec import contract
-from smarthome_assets.homec.generator.climate import _BLOCK_ROWS, _STREAM_BLOCK, JUNK_TIME_TEXT
-from smarthome_assets.homec.generator.csv_text import _block_text
-from smarthome_assets.homec.generator.power import _Home, _simulate_power
-from smarthome_assets.homec.generator.weather import _simulate_weather, _weather_periods, _weather_text
+from smarthome_assets.homec.generator.climate import BLOCK_ROWS, JUNK_TIME_TEXT, STREAM_BLOCK
+from smarthome_assets.homec.generator.csv_text import block_text
+from smarthome_assets.homec.generator.power import SimulatedHome, simulate_power
+from smarthome_assets.homec.generator.weather import simulate_weather, weather_as_text, weather_periods
 
 __all__ = ["JUNK_TIME_TEXT", "generate_home", "generate_homes", "home_file_name", "rows_for_days"]
 
@@ -73,20 +73,20 @@ def generate_home(path: Path, *, rows: int = contract.FULL_YEAR_ROWS, seed: int 
         raise ValueError(f"rows, seed and home_index must be >= 0, got {rows}, {seed}, {home_index}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    blocks = -(-rows // _BLOCK_ROWS)
-    weather = _weather_text(_simulate_weather(seed, _weather_periods(blocks * _BLOCK_ROWS)))
-    home = _Home.draw(seed, home_index)
+    blocks = -(-rows // BLOCK_ROWS)
+    weather = weather_as_text(simulate_weather(seed, weather_periods(blocks * BLOCK_ROWS)))
+    home = SimulatedHome.draw(seed, home_index)
 
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             out.write((",".join(contract.RAW_HEADER) + "\n").encode())
             for block in range(blocks):
-                first = block * _BLOCK_ROWS
-                n = min(_BLOCK_ROWS, rows - first)
-                rng = np.random.default_rng([_STREAM_BLOCK, seed, home_index, block])
-                power = _simulate_power(home, weather.values, first, rng)
-                out.write(_block_text(first, n, power, weather))
+                first = block * BLOCK_ROWS
+                n = min(BLOCK_ROWS, rows - first)
+                rng = np.random.default_rng([STREAM_BLOCK, seed, home_index, block])
+                power = simulate_power(home, weather.values, first, rng)
+                out.write(block_text(first, n, power, weather))
             out.write((JUNK_TIME_TEXT + "," * (len(contract.COLUMNS) - 1) + "\n").encode())
         os.chmod(tmp_name, 0o644)  # mkstemp makes 0600; a database server reading the file needs more
         os.replace(tmp_name, path)

@@ -19,43 +19,43 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 # The real meter reports whole multiples of 1/60,000 kW (a minute's mean of one-second watt readings).
-_UNITS_PER_KW = 60_000
+UNITS_PER_KW = 60_000
 # Readings above this are clipped; the real maximum is 14.71 kW. Sizes the text lookup table.
 _MAX_KW = 25.0
-_MAX_UNITS = int(_MAX_KW * _UNITS_PER_KW)
+MAX_UNITS = int(_MAX_KW * UNITS_PER_KW)
 # Below 0.0001 kW the real file switches to scientific notation with three significant digits.
-_SCIENTIFIC_BELOW_UNITS = 6
+SCIENTIFIC_BELOW_UNITS = 6
 
 # Rows are simulated in blocks of whole days; a block is also the unit of streaming to the file.
-_BLOCK_DAYS = 14
-_BLOCK_ROWS = _BLOCK_DAYS * contract.MINUTES_PER_DAY
+BLOCK_DAYS = 14
+BLOCK_ROWS = BLOCK_DAYS * contract.MINUTES_PER_DAY
 
 # Where the house is (western Massachusetts) and its clock: local standard time, no daylight saving.
 _LATITUDE_DEG = 42.4
 _LONGITUDE_DEG = -72.5
 _UTC_OFFSET_HOURS = -5
 # 2016-01-01, the first day of the file, was a Friday (Monday = 0).
-_FIRST_WEEKDAY = 4
+FIRST_WEEKDAY = 4
 
 # Ranges seen in the full real file (FACTS.md), used to keep the weather believable.
-_TEMPERATURE_F = (-12.64, 93.72)
-_HUMIDITY = (0.13, 0.98)
-_PRESSURE_HPA = (986.4, 1042.5)
-_WIND_MPH = (0.0, 22.91)
-_VISIBILITY_MI = (0.27, 10.0)
-_PRECIP_INTENSITY = (0.0, 0.191)
+TEMPERATURE_F = (-12.64, 93.72)
+HUMIDITY = (0.13, 0.98)
+PRESSURE_HPA = (986.4, 1042.5)
+WIND_MPH = (0.0, 22.91)
+VISIBILITY_MI = (0.27, 10.0)
+PRECIP_INTENSITY = (0.0, 0.191)
 _PRECIP_PROBABILITY = (0.0, 0.84)
-_DEW_POINT_F = (-27.24, 75.49)
+DEW_POINT_F = (-27.24, 75.49)
 
 # Independent random streams, so that each series has the same prefix whatever the number of rows.
-_STREAM_WEATHER = 1
-_STREAM_HOME = 2
-_STREAM_BLOCK = 3
+STREAM_WEATHER = 1
+STREAM_HOME = 2
+STREAM_BLOCK = 3
 
 # The icon and summary words the weather model uses; checked against the contract when imported.
-_CLEAR = ("clear-day", "clear-night")
-_PARTLY = ("partly-cloudy-day", "partly-cloudy-night")
-_ICONS_USED = (*_CLEAR, *_PARTLY, "cloudy", "rain", "snow", "wind", "fog")
+CLEAR = ("clear-day", "clear-night")
+PARTLY = ("partly-cloudy-day", "partly-cloudy-night")
+_ICONS_USED = (*CLEAR, *PARTLY, "cloudy", "rain", "snow", "wind", "fog")
 _SUMMARIES_USED = (
     "Clear", "Dry", "Partly Cloudy", "Mostly Cloudy", "Overcast", "Foggy", "Breezy",
     "Breezy and Partly Cloudy", "Breezy and Mostly Cloudy", "Drizzle", "Light Rain", "Rain",
@@ -69,12 +69,12 @@ if not set(_ICONS_USED) <= set(contract.ICONS) or not set(_SUMMARIES_USED) <= se
 # Calendar and sun
 
 
-def _season(minutes: npt.NDArray[np.integer] | FloatArray) -> FloatArray:
+def season_phase(minutes: npt.NDArray[np.integer] | FloatArray) -> FloatArray:
     """-1 at the coldest time of year (about 18 January), +1 at the warmest (mid-July)."""
     return -np.cos(2 * np.pi * (minutes / contract.MINUTES_PER_DAY - 18.0) / 365.25)
 
 
-def _sun_sin_elevation(minutes: npt.NDArray[np.integer] | FloatArray) -> FloatArray:
+def sun_sin_elevation(minutes: npt.NDArray[np.integer] | FloatArray) -> FloatArray:
     """Sine of the sun's elevation at the house (NOAA approximation); > 0 means the sun is up."""
     day = minutes / contract.MINUTES_PER_DAY
     g = 2 * np.pi / 365.0 * day

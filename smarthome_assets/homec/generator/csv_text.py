@@ -10,31 +10,31 @@ import pyarrow.compute as pc
 
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.generator.climate import (
-    _MAX_UNITS,
-    _SCIENTIFIC_BELOW_UNITS,
-    _UNITS_PER_KW,
+    MAX_UNITS,
+    SCIENTIFIC_BELOW_UNITS,
+    UNITS_PER_KW,
     IntArray,
 )
-from smarthome_assets.homec.generator.number_text import _scientific
-from smarthome_assets.homec.generator.weather import _WeatherText
+from smarthome_assets.homec.generator.number_text import scientific_text
+from smarthome_assets.homec.generator.weather import WeatherText
 
 # --------------------------------------------------------------------------------------------------------
 # Text
 
 
 @lru_cache(maxsize=1)
-def _kw_text_table() -> pa.StringArray:
+def kw_text_table() -> pa.StringArray:
     """The text of every possible kW reading (index = reading in 1/60,000 kW), formatted like the real file.
 
     Built once (in slices, to keep the peak memory low) with vectorised pyarrow kernels; formatting a
     column is then one `take`.
     """
-    small = ["0"] + [_scientific(u / _UNITS_PER_KW) for u in range(1, _SCIENTIFIC_BELOW_UNITS)]
+    small = ["0"] + [scientific_text(u / UNITS_PER_KW) for u in range(1, SCIENTIFIC_BELOW_UNITS)]
     parts = [pa.array(small, pa.string())]
     step = 1 << 18
-    for low in range(_SCIENTIFIC_BELOW_UNITS, _MAX_UNITS + 1, step):
-        units = np.arange(low, min(low + step, _MAX_UNITS + 1), dtype=np.int64)
-        nano = (2 * 1_000_000_000 * units + _UNITS_PER_KW) // (2 * _UNITS_PER_KW)  # kW in 1e-9, half up
+    for low in range(SCIENTIFIC_BELOW_UNITS, MAX_UNITS + 1, step):
+        units = np.arange(low, min(low + step, MAX_UNITS + 1), dtype=np.int64)
+        nano = (2 * 1_000_000_000 * units + UNITS_PER_KW) // (2 * UNITS_PER_KW)  # kW in 1e-9, half up
         whole = pa.array(nano // 1_000_000_000).cast(pa.string())
         fraction = pa.array(nano % 1_000_000_000).cast(pa.string())
         fraction = pc.utf8_rtrim(pc.utf8_lpad(fraction, 9, "0"), "0")
@@ -47,9 +47,9 @@ def _kw_text_table() -> pa.StringArray:
 # Rows
 
 
-def _block_text(first_row: int, n: int, power: dict[str, IntArray], weather: _WeatherText) -> memoryview:
+def block_text(first_row: int, n: int, power: dict[str, IntArray], weather: WeatherText) -> memoryview:
     """The CSV bytes of rows [first_row, first_row + n): every column as a pyarrow string array, joined in C++."""
-    table = _kw_text_table()
+    table = kw_text_table()
     rows = first_row + np.arange(n, dtype=np.int64)
     period = pa.array(rows // contract.WEATHER_PERIOD_ROWS)
     texts: dict[str, pa.Array] = {}

@@ -8,26 +8,26 @@ import numpy as np
 
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.generator.climate import (
-    _BLOCK_DAYS,
-    _BLOCK_ROWS,
-    _FIRST_WEEKDAY,
-    _MAX_UNITS,
-    _STREAM_HOME,
-    _UNITS_PER_KW,
+    BLOCK_DAYS,
+    BLOCK_ROWS,
+    FIRST_WEEKDAY,
+    MAX_UNITS,
+    STREAM_HOME,
+    UNITS_PER_KW,
     BoolArray,
     FloatArray,
     IntArray,
-    _season,
-    _sun_sin_elevation,
+    season_phase,
+    sun_sin_elevation,
 )
-from smarthome_assets.homec.generator.weather import _Weather
+from smarthome_assets.homec.generator.weather import SimulatedWeather
 
 # --------------------------------------------------------------------------------------------------------
 # The home: equipment and habits drawn per home, then minute-by-minute power
 
 
 @dataclass(frozen=True)
-class _Home:
+class SimulatedHome:
     """What makes one home different from another: its equipment, its size and its people's habits."""
 
     scale: float
@@ -77,9 +77,9 @@ class _Home:
     phases: tuple[float, ...]
 
     @classmethod
-    def draw(cls, seed: int, home_index: int) -> _Home:
+    def draw(cls, seed: int, home_index: int) -> SimulatedHome:
         """The home's profile from its own random stream: the same home for the same (seed, index)."""
-        rng = np.random.default_rng([_STREAM_HOME, seed, home_index])
+        rng = np.random.default_rng([STREAM_HOME, seed, home_index])
 
         def u(low: float, high: float) -> float:
             return float(rng.uniform(low, high))
@@ -193,22 +193,24 @@ _DISHWASHER_SHAPE = np.concatenate(
 )
 
 
-def _simulate_power(home: _Home, weather: _Weather, first_row: int, rng: np.random.Generator) -> dict[str, IntArray]:
+def simulate_power(
+    home: SimulatedHome, weather: SimulatedWeather, first_row: int, rng: np.random.Generator
+) -> dict[str, IntArray]:
     """One block of minutes for one home: every power column, in 1/60,000 kW, by contract name."""
-    n = _BLOCK_ROWS
-    days = _BLOCK_DAYS
+    n = BLOCK_ROWS
+    days = BLOCK_DAYS
     minutes = first_row + np.arange(n, dtype=np.int64)
     hour = (minutes % contract.MINUTES_PER_DAY) / 60.0
     day_of_block = (minutes - first_row) // contract.MINUTES_PER_DAY
-    weekend = ((minutes // contract.MINUTES_PER_DAY + _FIRST_WEEKDAY) % 7 >= 5)[:: contract.MINUTES_PER_DAY]
+    weekend = ((minutes // contract.MINUTES_PER_DAY + FIRST_WEEKDAY) % 7 >= 5)[:: contract.MINUTES_PER_DAY]
     weekend_row = weekend[day_of_block]
     period = minutes // contract.WEATHER_PERIOD_ROWS
     temperature = weather.temperature[period]
     cloud = weather.cloud_cover[period]
     raining = weather.precip_intensity[period] > 0
-    season = _season(minutes)
+    season = season_phase(minutes)
     summer = (season + 1.0) / 2.0
-    sun = _sun_sin_elevation(minutes)
+    sun = sun_sin_elevation(minutes)
     h = home
 
     def noise(relative: float) -> FloatArray:
@@ -258,7 +260,7 @@ def _simulate_power(home: _Home, weather: _Weather, first_row: int, rng: np.rand
 
     # Dishwasher: one cycle after dinner most days; tiny standby readings otherwise.
     dishes = _events(rng, days, h.dishwasher_per_day * weekend_rate, (h.dinner + 1.3, 9.5), 0.6, (0.85, 0.15))
-    dishwasher = rng.integers(0, 9, n) * (rng.random(n) < 0.6) / _UNITS_PER_KW
+    dishwasher = rng.integers(0, 9, n) * (rng.random(n) < 0.6) / UNITS_PER_KW
     _paint_shape(dishwasher, dishes, _DISHWASHER_SHAPE, h.dishwasher_kw * rng.uniform(0.95, 1.05, dishes.size))
     kw["dishwasher_kw"] = dishwasher
 
@@ -276,15 +278,15 @@ def _simulate_power(home: _Home, weather: _Weather, first_row: int, rng: np.rand
     kw["garage_door_kw"] = garage
 
     # Kitchen circuits: standby trickles, toaster, kettle/coffee maker, a rarely used mixer outlet.
-    kitchen_12 = rng.integers(22, 50, n) / _UNITS_PER_KW
+    kitchen_12 = rng.integers(22, 50, n) / UNITS_PER_KW
     toast = _events(rng, days, h.toaster_per_day, (h.wake + 0.4,), 0.3)
     _paint(kitchen_12, toast, rng.integers(2, 5, toast.size), rng.uniform(0.8, 1.15, toast.size))
     kw["kitchen_12_kw"] = kitchen_12
-    kitchen_14 = rng.integers(0, 30, n) * (rng.random(n) < 0.7) / _UNITS_PER_KW
+    kitchen_14 = rng.integers(0, 30, n) * (rng.random(n) < 0.7) / UNITS_PER_KW
     kettle = _events(rng, days, h.kettle_per_day, (h.wake + 0.3, 15.5, h.dinner - 0.5), 0.5, (3, 1, 1))
     _paint(kitchen_14, kettle, rng.integers(3, 7, kettle.size), rng.uniform(1.2, 1.6, kettle.size))
     kw["kitchen_14_kw"] = kitchen_14
-    kitchen_38 = rng.choice(4, size=n, p=(0.4, 0.5, 0.08, 0.02)) / _UNITS_PER_KW
+    kitchen_38 = rng.choice(4, size=n, p=(0.4, 0.5, 0.08, 0.02)) / UNITS_PER_KW
     mixer = _events(rng, days, 0.05, (h.dinner - 1.0,), 1.5)
     _paint(kitchen_38, mixer, rng.integers(5, 20, mixer.size), rng.uniform(0.3, 0.9, mixer.size))
     kw["kitchen_38_kw"] = kitchen_38
@@ -342,8 +344,8 @@ def _simulate_power(home: _Home, weather: _Weather, first_row: int, rng: np.rand
     units["solar_kw"] = np.where(sun > 0.0, units["solar_kw"], 0)
     metered = sum(units[c.name] for c in contract.POWER_COLUMNS if c.kind is contract.ColumnKind.APPLIANCE)
     # The unmetered rest is at least 0.02 kW, so `use` is always above the appliances' sum, never equal.
-    rest = np.maximum(_to_units(other), int(0.02 * _UNITS_PER_KW))
-    total = np.minimum(metered + rest, _MAX_UNITS)
+    rest = np.maximum(_to_units(other), int(0.02 * UNITS_PER_KW))
+    total = np.minimum(metered + rest, MAX_UNITS)
     units.update(use_kw=total, house_overall_kw=total, gen_kw=units["solar_kw"])
     missing = {c.name for c in contract.POWER_COLUMNS} ^ units.keys()
     if missing:
@@ -353,4 +355,4 @@ def _simulate_power(home: _Home, weather: _Weather, first_row: int, rng: np.rand
 
 def _to_units(kw: FloatArray) -> IntArray:
     """kW -> whole 1/60,000 kW as the real meter reports, non-negative and within the text table."""
-    return np.clip(np.rint(kw * _UNITS_PER_KW), 0, _MAX_UNITS).astype(np.int64)
+    return np.clip(np.rint(kw * UNITS_PER_KW), 0, MAX_UNITS).astype(np.int64)

@@ -10,30 +10,30 @@ import pyarrow as pa
 
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.generator.climate import (
-    _BLOCK_ROWS,
-    _CLEAR,
-    _DEW_POINT_F,
-    _HUMIDITY,
-    _PARTLY,
-    _PRECIP_INTENSITY,
-    _PRESSURE_HPA,
-    _STREAM_WEATHER,
-    _TEMPERATURE_F,
-    _VISIBILITY_MI,
-    _WIND_MPH,
+    BLOCK_ROWS,
+    CLEAR,
+    DEW_POINT_F,
+    HUMIDITY,
+    PARTLY,
+    PRECIP_INTENSITY,
+    PRESSURE_HPA,
+    STREAM_WEATHER,
+    TEMPERATURE_F,
+    VISIBILITY_MI,
+    WIND_MPH,
     BoolArray,
     FloatArray,
-    _season,
-    _sun_sin_elevation,
+    season_phase,
+    sun_sin_elevation,
 )
-from smarthome_assets.homec.generator.number_text import _fixed
+from smarthome_assets.homec.generator.number_text import fixed_text
 
 # --------------------------------------------------------------------------------------------------------
 # Weather: one reading per weather period of 58 rows
 
 
 @dataclass(frozen=True)
-class _Weather:
+class SimulatedWeather:
     """One value per weather period, already rounded as written; icon and summary as words."""
 
     temperature: FloatArray
@@ -52,14 +52,14 @@ class _Weather:
 
 
 @dataclass(frozen=True)
-class _WeatherText:
+class WeatherText:
     """The weather's text per period (a pyarrow array per column) plus its numbers for the power model."""
 
-    values: _Weather
+    values: SimulatedWeather
     columns: dict[str, pa.StringArray]
 
 
-_WEATHER_DECIMALS = {
+WEATHER_DECIMALS = {
     "temperature": 2,
     "humidity": 2,
     "visibility": 2,
@@ -74,15 +74,15 @@ _WEATHER_DECIMALS = {
 }
 
 
-def _weather_periods(rows: int) -> int:
+def weather_periods(rows: int) -> int:
     """Periods simulated: at least a full year's, so the weather of a row never depends on the file length."""
-    full_year = -(-contract.FULL_YEAR_ROWS // _BLOCK_ROWS) * _BLOCK_ROWS
+    full_year = -(-contract.FULL_YEAR_ROWS // BLOCK_ROWS) * BLOCK_ROWS
     return -(-max(rows, full_year) // contract.WEATHER_PERIOD_ROWS)
 
 
 def _weather_rng(seed: int, stream: int) -> np.random.Generator:
     """One random stream per weather series, so a series' prefix never depends on how long it is."""
-    return np.random.default_rng([_STREAM_WEATHER, seed, stream])
+    return np.random.default_rng([STREAM_WEATHER, seed, stream])
 
 
 def _ar1(seed: int, stream: int, n: int, tau: float) -> FloatArray:
@@ -99,12 +99,12 @@ def _ar1(seed: int, stream: int, n: int, tau: float) -> FloatArray:
     return out
 
 
-def _simulate_weather(seed: int, periods: int) -> _Weather:
+def simulate_weather(seed: int, periods: int) -> SimulatedWeather:
     """Hourly-ish weather for a north-east US town: seasons, day/night, passing fronts, rain and snow."""
     minutes = np.arange(periods) * contract.WEATHER_PERIOD_ROWS + contract.WEATHER_PERIOD_ROWS // 2
     hour = (minutes % contract.MINUTES_PER_DAY) / 60.0
-    season = _season(minutes)  # -1 in mid-January, +1 in mid-July
-    daytime = _sun_sin_elevation(minutes) > 0.0
+    season = season_phase(minutes)  # -1 in mid-January, +1 in mid-July
+    daytime = sun_sin_elevation(minutes) > 0.0
     diurnal = np.cos(2 * np.pi * (hour - 15.0) / 24.0)  # +1 at 15:00, -1 at 03:00
 
     front = _ar1(seed, 1, periods, tau=40.0)  # warm/cold spells
@@ -116,7 +116,7 @@ def _simulate_weather(seed: int, periods: int) -> _Weather:
     jitter = [_weather_rng(seed, stream).standard_normal(periods) for stream in (7, 8, 9, 10)]
     chance = [_weather_rng(seed, stream).random(periods) for stream in (11, 12)]
 
-    pressure = np.clip(1016.5 + (7.5 - 2.0 * season) * low, *_PRESSURE_HPA)
+    pressure = np.clip(1016.5 + (7.5 - 2.0 * season) * low, *PRESSURE_HPA)
     wet = (0.6 * cloudy + 0.5 * moist - 0.45 * low) / math.sqrt(0.36 + 0.25 + 0.2025)
     precip = wet > 1.3
     sky = (0.75 * cloudy - 0.45 * low) / 0.875  # unit variance; mostly clear, a tail of grey days
@@ -128,31 +128,31 @@ def _simulate_weather(seed: int, periods: int) -> _Weather:
     # so the relative humidity peaks at dawn and drops in the afternoon as it does outdoors.
     air_mass = 49.5 + 22.5 * season + (10.0 - 3.0 * season) * front - 2.0 * precip
     temperature = air_mass + (9.0 - 5.0 * cloud) * diurnal + 0.3 * jitter[0]
-    temperature = np.round(np.clip(temperature, *_TEMPERATURE_F), 2)
+    temperature = np.round(np.clip(temperature, *TEMPERATURE_F), 2)
     # Muggy summer air holds at most a dew point in the low seventies (the real maximum is 75.5 F).
     depression = np.clip(12.0 - 5.5 * moist - 6.0 * precip + 0.5 * jitter[1], 0.5, None)
     dew_point = air_mass - depression - 0.5 * np.maximum(air_mass - 70.0, 0.0)
-    humidity = np.clip(np.round(_relative_humidity(temperature, dew_point), 2), *_HUMIDITY)
-    dew_point = np.clip(_dew_point_f(temperature, humidity), *_DEW_POINT_F)
+    humidity = np.clip(np.round(_relative_humidity(temperature, dew_point), 2), *HUMIDITY)
+    dew_point = np.clip(_dew_point_f(temperature, humidity), *DEW_POINT_F)
 
     wind_speed = 5.6 * np.exp(0.38 * gusty) * (1.0 + 0.15 * daytime) * (1.0 - 0.1 * season)
-    wind_speed = np.round(np.clip(wind_speed * (1.0 + 0.25 * precip) + 0.3 * jitter[2], *_WIND_MPH), 2)
+    wind_speed = np.round(np.clip(wind_speed * (1.0 + 0.25 * precip) + 0.3 * jitter[2], *WIND_MPH), 2)
     wind_bearing = np.rint(235.0 + 60.0 * veer + 12.0 * jitter[3]) % 360
 
     excess = np.maximum(wet - 1.3, 0.0)
     intensity = np.where(precip, 0.0008 + 0.012 * np.expm1(1.4 * excess), 0.0)
-    intensity = np.round(np.clip(intensity, *_PRECIP_INTENSITY), 4)
+    intensity = np.round(np.clip(intensity, *PRECIP_INTENSITY), 4)
     probability = np.where(precip, np.clip(0.02 + 5.0 * intensity + 0.12 * excess, 0.01, 0.84), 0.0)
     snow = precip & (temperature <= 33.5)
     foggy = ~precip & (humidity >= 0.96) & (wind_speed < 4.0) & (chance[0] < 0.3)
     visibility = 10.0 - np.maximum(humidity - 0.9, 0.0) * 40.0
     visibility -= np.where(snow, 150.0, 60.0) * intensity
     visibility = np.where(foggy, 0.27 + 1.5 * chance[1], visibility)
-    visibility = np.clip(visibility, *_VISIBILITY_MI)
+    visibility = np.clip(visibility, *VISIBILITY_MI)
 
     apparent = _apparent_temperature_f(temperature, humidity, wind_speed)
     icon, summary = _describe(daytime, cloud, humidity, wind_speed, intensity, snow, foggy)
-    return _Weather(
+    return SimulatedWeather(
         temperature=temperature,
         humidity=humidity,
         visibility=visibility,
@@ -215,8 +215,8 @@ def _describe(
     rain = (intensity > 0) & ~snow
     snowing = (intensity > 0) & snow
     breezy = wind >= 15.0
-    clear = np.where(daytime, _CLEAR[0], _CLEAR[1])
-    partly = np.where(daytime, _PARTLY[0], _PARTLY[1])
+    clear = np.where(daytime, CLEAR[0], CLEAR[1])
+    partly = np.where(daytime, PARTLY[0], PARTLY[1])
     sky_icon = np.select([cloud >= 0.95, cloud >= 0.25], ["cloudy", partly], clear)
     sky_summary = np.select(
         [cloud >= 0.95, cloud >= 0.75, cloud >= 0.25, humidity < 0.3],
@@ -238,11 +238,11 @@ def _describe(
     return icon.tolist(), summary.tolist()
 
 
-def _weather_text(weather: _Weather) -> _WeatherText:
+def weather_as_text(weather: SimulatedWeather) -> WeatherText:
     """Format each weather column once per period; rows then pick their period's text with one `take`."""
     columns: dict[str, pa.StringArray] = {}
     for column in contract.WEATHER_COLUMNS:
         values = getattr(weather, column.name)
-        texts = values if isinstance(values, list) else _fixed(values, _WEATHER_DECIMALS[column.name])
+        texts = values if isinstance(values, list) else fixed_text(values, WEATHER_DECIMALS[column.name])
         columns[column.name] = pa.array(texts, pa.string())
-    return _WeatherText(values=weather, columns=columns)
+    return WeatherText(values=weather, columns=columns)
