@@ -242,5 +242,5 @@ def test_iam_temporary_credentials_when_no_password(monkeypatch):
         )
         user, password = warehouse.credentials()
     assert user == "IAM:loader" and len(password) >= 16
-    with pytest.raises(ValueError, match="password, or a cluster_identifier"):
+    with pytest.raises(ValueError, match="password, a workgroup_name"):
         RedshiftWarehouse(host="h", user="u").credentials()

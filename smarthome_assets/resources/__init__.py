@@ -35,21 +35,34 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
     from smarthome_assets.exports.api_client import ApiClient
     from smarthome_assets.warehouse.resource import RedshiftWarehouse
 
+    store = S3ObjectStore(
+        bucket=dg.EnvVar("SMARTHOME_S3_BUCKET"),
+        prefix=settings.s3_prefix,
+        s3=S3Resource(region_name=dg.EnvVar("AWS_REGION"), endpoint_url=settings.s3_endpoint_url),
+    )
+    # IAM (Serverless workgroup or cluster) leaves no password to pass; the password path stays for the rest.
+    redshift_login = (
+        {"workgroup_name": settings.redshift_workgroup, "cluster_identifier": settings.redshift_cluster_identifier}
+        if settings.redshift_iam
+        else {"password": dg.EnvVar("SMARTHOME_REDSHIFT_PASSWORD")}
+    )
     return {
-        "object_store": S3ObjectStore(
-            bucket=dg.EnvVar("SMARTHOME_S3_BUCKET"),
-            prefix=settings.s3_prefix,
-            s3=S3Resource(region_name=dg.EnvVar("AWS_REGION"), endpoint_url=settings.s3_endpoint_url),
-        ),
+        "object_store": store,
         "postgres": PostgresUrl(database_url=dg.EnvVar("SMARTHOME_DATABASE_URL"), sslmode=settings.database_sslmode),
-        "sources": HomeCSources(paths=list(settings.source_files), default_dir=str(settings.generated_data_dir)),
-        "api_client": ApiClient(base_url=dg.EnvVar("SMARTHOME_API_URL")),
+        "sources": HomeCSources(
+            paths=list(settings.source_files),
+            default_dir=str(settings.generated_data_dir),
+            object_store=store,
+            cache_dir=str(settings.home / "sources"),
+        ),
+        "api_client": ApiClient(base_url=dg.EnvVar("SMARTHOME_API_URL"), api_key=dg.EnvVar("SMARTHOME_API_KEY")),
         "warehouse": RedshiftWarehouse(
             host=dg.EnvVar("SMARTHOME_REDSHIFT_HOST"),
             database=dg.EnvVar("SMARTHOME_REDSHIFT_DATABASE"),
-            user=dg.EnvVar("SMARTHOME_REDSHIFT_USER"),
-            password=dg.EnvVar("SMARTHOME_REDSHIFT_PASSWORD"),
+            user=settings.redshift_user,
+            region_name=dg.EnvVar("AWS_REGION"),
             iam_role=dg.EnvVar("SMARTHOME_REDSHIFT_IAM_ROLE"),
+            **redshift_login,
         ),
     }
 

@@ -1,11 +1,19 @@
-"""Where the HomeC files come from: local paths, one file per home."""
+"""Where the HomeC files come from: local paths or `s3://` URIs, one file per home.
+
+An `s3://` source is copied through the object store's S3 client into a local cache first: landing hashes
+the file and the streaming reader parses it from disk, and a run task on Fargate has local disk to spare.
+The copy keeps the object's file name, which is the home's identity (registry/homes.json).
+"""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import dagster as dg
 from pydantic import Field
+
+from smarthome_assets.resources.object_store import ObjectStore
 
 
 class HomeCSources(dg.ConfigurableResource):
@@ -13,10 +21,22 @@ class HomeCSources(dg.ConfigurableResource):
 
     paths: list[str] = Field(default_factory=list)
     default_dir: str = ""
+    object_store: ObjectStore | None = Field(default=None, description="Reads the s3:// paths (aws).")
+    cache_dir: str = Field(default="", description="Where s3:// sources are copied; empty: a temp folder.")
+
+    def _local(self, path: str) -> Path:
+        if not path.startswith("s3://"):
+            return Path(path).expanduser().resolve()
+        if self.object_store is None:
+            raise ValueError(f"{path} needs the S3 object store to read it (SMARTHOME_ENV=aws)")
+        bucket_and_key = path.removeprefix("s3://")
+        target = Path(self.cache_dir or tempfile.gettempdir()) / "s3-sources" / bucket_and_key
+        self.object_store.download_uri(path, target)
+        return target
 
     def files(self) -> list[Path]:
         if self.paths:
-            files = [Path(p).expanduser().resolve() for p in self.paths]
+            files = [self._local(p) for p in self.paths]
         elif self.default_dir:
             files = sorted(Path(self.default_dir).glob("*.csv"))
         else:
