@@ -230,3 +230,47 @@ def test_hadolint_passes_on_the_dockerfile():
         cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+#: What moto's server can create for real: the network core, the key, the buckets with every setting, the COPY role.
+#: (Bucket logging is left out: moto refuses a log target that a bucket policy, not an ACL, opens to S3 logging.)
+APPLY_TARGETS = (
+    "aws_kms_alias.this", "aws_s3_bucket_policy.data", "aws_s3_bucket_lifecycle_configuration.data",
+    "aws_s3_bucket_server_side_encryption_configuration.data", "aws_s3_bucket_policy.access_logs",
+    "aws_s3_bucket_lifecycle_configuration.access_logs", "aws_iam_role_policy.redshift_copy",
+    "aws_vpc_endpoint.s3", "aws_route_table_association.private", "aws_default_security_group.this",
+)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_apply_and_destroy_the_storage_layer_on_a_moto_server(moto_workdir, moto_s3_endpoint):
+    import boto3
+
+    work, env, variables = moto_workdir
+    args = [*variables, "-var", "force_destroy_bucket=true", *[f"-target={t}" for t in APPLY_TARGETS]]
+    common = ["-auto-approve", "-input=false", "-no-color"]
+    try:
+        _run([terraform(), "apply", *common, *args], work, env)
+        bucket = _console(moto_workdir, "aws_s3_bucket.data.bucket")
+        s3 = boto3.client(
+            "s3", endpoint_url=moto_s3_endpoint, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+        rule = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
+        assert all(s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"].values())
+        assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == "Enabled"
+        (deny,) = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])["Statement"]
+        assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        rules = {r["ID"] for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]}
+        assert {"raw-to-glacier-ir", "exports-expire"} <= rules
+        iam = boto3.client(
+            "iam", endpoint_url=moto_s3_endpoint, region_name="us-east-1",
+            aws_access_key_id="testing", aws_secret_access_key="testing",
+        )  # fmt: skip
+        policy = iam.get_role_policy(RoleName="smarthome-redshift-copy", PolicyName="read-exports")["PolicyDocument"]
+        reads = next(s for s in policy["Statement"] if s["Sid"] == "ReadExports")
+        assert reads["Resource"] == f"arn:aws:s3:::{bucket}/smarthome/exports/*"
+    finally:
+        _run([terraform(), "destroy", *common, *variables, "-var", "force_destroy_bucket=true"], work, env)
+    assert not [b for b in s3.list_buckets()["Buckets"] if b["Name"] == bucket]

@@ -110,6 +110,8 @@ resource "aws_s3_bucket_logging" "data" {
   bucket        = aws_s3_bucket.data.id
   target_bucket = aws_s3_bucket.access_logs.id
   target_prefix = "data/"
+  # S3 refuses the logging target until its policy lets the log delivery service write (found by the moto apply).
+  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 # Server access logs of the data bucket. S3 log delivery cannot write with a customer KMS key, so SSE-S3 here.
