@@ -18,6 +18,7 @@ locals {
   dagster_environment = [for k, v in {
     DAGSTER_HOME                 = "/opt/dagster/home"
     DAGSTER_PG_HOST              = aws_db_instance.this.address
+    DAGSTER_PG_PORT              = tostring(aws_db_instance.this.port)
     DAGSTER_PG_USER              = "smarthome_app"
     DAGSTER_PG_DB                = "dagster"
     DAGSTER_CURRENT_IMAGE        = local.image
