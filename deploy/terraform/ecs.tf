@@ -8,6 +8,8 @@
 # Secrets reach the containers only through `secrets` (Secrets Manager), resolved by ECS at start.
 
 locals {
+  # Where docs/DEPLOY.md uploads the Kaggle file unless var.source_files names others.
+  source_files  = length(var.source_files) > 0 ? var.source_files : ["s3://${aws_s3_bucket.data.bucket}/${var.s3_prefix}/incoming/HomeC.csv"]
   image         = "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
   dns_namespace = "smarthome.internal" # deploy/workspace.aws.yaml names code.smarthome.internal
   log_options = {
@@ -30,7 +32,7 @@ locals {
     SMARTHOME_HOME               = "/tmp/smarthome"
     SMARTHOME_S3_BUCKET          = aws_s3_bucket.data.bucket
     SMARTHOME_S3_PREFIX          = var.s3_prefix
-    SMARTHOME_SOURCE_FILES       = join(",", var.source_files)
+    SMARTHOME_SOURCE_FILES       = join(",", local.source_files)
     SMARTHOME_DATABASE_URL       = "postgresql://smarthome_app@${aws_db_instance.this.address}:${aws_db_instance.this.port}/smarthome"
     SMARTHOME_DATABASE_SSLMODE   = "require"
     SMARTHOME_API_URL            = aws_api_gateway_stage.prod.invoke_url

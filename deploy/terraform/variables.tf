@@ -183,7 +183,7 @@ variable "image_tag" {
 }
 
 variable "source_files" {
-  description = "SMARTHOME_SOURCE_FILES: s3:// URIs of the HomeC files, one per home."
+  description = "SMARTHOME_SOURCE_FILES: s3:// URIs of the HomeC files, one per home; empty: <bucket>/<prefix>/incoming/HomeC.csv."
   type        = list(string)
   default     = []
 }
