@@ -112,7 +112,8 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, moto_s3_endpoint,
         reader_arn = _secret(secrets, "t/reader", {**layout, "username": "smarthome_api_reader", "password": "rd-pw-2"})
         monkeypatch.setenv("PGPASSWORD", "master-pw")  # what ECS injects from the RDS-managed secret
         bootstrap_args = ["--host", "127.0.0.1", "--port", str(rds.port), "--admin-user", "rds_admin"]
-        assert aws_bootstrap.main([*bootstrap_args, "--app-secret", app_arn, "--reader-secret", reader_arn]) == 0
+        for _ in range(2):  # a second run changes nothing and does not fail
+            assert aws_bootstrap.main([*bootstrap_args, "--app-secret", app_arn, "--reader-secret", reader_arn]) == 0
 
         # The API: REST events, key required, its login from Secrets Manager.
         handler.configure(ApiConfig(database_secret_arn=reader_arn, api_key=API_KEY))
@@ -173,6 +174,29 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, moto_s3_endpoint,
         server.server_close()
         handler.configure(ApiConfig())
         ssl_postgres.stop(rds)
+
+
+def test_s3_sources_need_the_s3_object_store(tmp_path):
+    from smarthome_assets.resources.sources import HomeCSources
+
+    with pytest.raises(ValueError, match="needs the S3 object store"):
+        HomeCSources(paths=["s3://bucket/home.csv"]).files()
+    local = HomeCSources(paths=["s3://bucket/home.csv"], object_store=LocalObjectStore(root=str(tmp_path)))
+    with pytest.raises(ValueError, match="use the S3 object store"):
+        local.files()
+
+
+def test_a_missing_s3_source_is_reported_by_its_uri(tmp_path, s3_bucket):
+    from smarthome_assets.resources.sources import HomeCSources
+
+    _endpoint, bucket, s3 = s3_bucket
+    sources = HomeCSources(
+        paths=[f"s3://{bucket}/incoming/nope.csv"],
+        object_store=S3ObjectStore(bucket=bucket, prefix="smarthome", s3=s3),
+        cache_dir=str(tmp_path),
+    )
+    with pytest.raises(FileNotFoundError, match=f"s3://{bucket}/incoming/nope.csv"):
+        sources.files()
 
 
 def test_the_aws_dagster_instance_config_is_valid(tmp_path, monkeypatch):
