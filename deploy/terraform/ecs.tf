@@ -58,6 +58,11 @@ locals {
     daemon    = ["dagster-daemon", "run", "-w", "/opt/dagster/app/deploy/workspace.aws.yaml"]
     run       = ["dagster", "--version"] # replaced by EcsRunLauncher with `dagster api execute_run ...`
   }
+  # ECS restarts a container that stops answering (the Dockerfile has no HEALTHCHECK: one image, four roles).
+  health = {
+    code      = ["CMD", "dagster", "api", "grpc-health-check", "-p", "4000"]
+    webserver = ["CMD", "python", "-c", "import urllib.request as u; u.urlopen('http://127.0.0.1:3000/server_info', timeout=5)"]
+  }
   sizes = {
     code      = { cpu = 512, memory = 1024, role = aws_iam_role.run.arn }
     webserver = { cpu = 512, memory = 1024, role = aws_iam_role.control.arn }
@@ -194,6 +199,7 @@ resource "aws_ecs_task_definition" "dagster" {
     mountPoints            = local.scratch_mounts
     portMappings           = each.key == "code" ? [{ containerPort = 4000 }] : each.key == "webserver" ? [{ containerPort = 3000 }] : []
     logConfiguration       = { logDriver = "awslogs", options = merge(local.log_options, { "awslogs-stream-prefix" = each.key }) }
+    healthCheck            = contains(keys(local.health), each.key) ? { command = local.health[each.key], interval = 30, timeout = 10, retries = 3, startPeriod = 120 } : null
   }])
 }
 
