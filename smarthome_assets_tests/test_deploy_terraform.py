@@ -54,8 +54,8 @@ def test_terraform_validates_against_the_provider_schema(workdir):
     assert result["error_count"] == 0 and result["warning_count"] == 0, result["diagnostics"]
 
 
-def test_terraform_files_are_formatted():
-    _run([terraform(), "fmt", "-check", "-recursive", "-no-color"], TERRAFORM_DIR, terraform_env(TERRAFORM_DIR))
+def test_terraform_files_are_formatted(tmp_path):
+    _run([terraform(), "fmt", "-check", "-recursive", "-no-color"], TERRAFORM_DIR, terraform_env(tmp_path))
 
 
 def _moto_override(endpoint: str) -> str:
