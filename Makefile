@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# checkov pins libraries below the project's lock (tabulate, ...), so the IaC checkers get their own venv.
+TOOLS       := .venv-tools
+TOOLS_STAMP := $(TOOLS)/.installed
 SMARTHOME_HOME ?= $(CURDIR)/var
 export SMARTHOME_HOME
 export DAGSTER_HOME ?= $(SMARTHOME_HOME)/dagster
@@ -13,7 +16,7 @@ CSV ?=
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv run test test-browser dev api lambda-zip bench bench-api lint format clean browser-deps
+.PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api lint format clean browser-deps
 
 venv: $(STAMP)
 
@@ -25,12 +28,21 @@ $(STAMP): requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	@touch $(STAMP)
 
+## checkov and hadolint (the tests of deploy/ and the Dockerfile), from requirements/tools-lock.txt.
+tools: $(TOOLS_STAMP)
+
+$(TOOLS_STAMP): requirements/tools-lock.txt
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet -r requirements/tools-lock.txt
+	@touch $(TOOLS_STAMP)
+
 ## Run the whole pipeline on the embedded defaults (CSV=path/to/HomeC.csv [more.csv] to use real files).
 run: venv
 	$(BIN)/smarthome run $(foreach f,$(CSV),--csv $(f))
 
 ## The whole test suite, browser tests included.
-test: venv browser-deps
+test: venv tools browser-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -77,4 +89,4 @@ format: venv
 
 clean:
 	-$(BIN)/smarthome db down 2>/dev/null
-	rm -rf $(VENV) build var test-artifacts .pytest_cache
+	rm -rf $(VENV) $(TOOLS) build var test-artifacts .pytest_cache

@@ -43,14 +43,12 @@ def _session_setup(config: ApiConfig) -> str:
     )
 
 
-def _secret_connect_kwargs(secret_arn: str) -> dict[str, Any]:
-    """Connection settings from a Secrets Manager secret in the RDS layout (boto3 is in the runtime)."""
-    import json
-
-    import boto3
-
-    secret = boto3.client("secretsmanager").get_secret_value(SecretId=secret_arn)
-    values = json.loads(secret["SecretString"])
+def _secret_connect_kwargs(provider: Any, secret_arn: str, refresh: bool) -> dict[str, Any]:
+    """Connection settings from a Secrets Manager secret in the RDS layout, through Powertools' parameters
+    utility: cached for POWERTOOLS_PARAMETERS_MAX_AGE seconds (5 by default; the deployment sets 300), so warm
+    invocations and reconnects do not call Secrets Manager, and `refresh` skips the cache after a failed login
+    (a rotated password)."""
+    values = provider.get(secret_arn, transform="json", force_fetch=refresh)
     return {
         "host": values["host"],
         "port": int(values.get("port", 5432)),
@@ -67,19 +65,24 @@ class Database:
     def __init__(self, config: ApiConfig):
         self._config = config
         self._conn: psycopg2.extensions.connection | None = None
-        self._secret_kwargs: dict[str, Any] | None = None
+        self._secrets: Any = None  # Powertools' SecretsProvider, made on first use (boto3 is in the runtime)
+        self._refresh_secret = False
 
     def _connect_kwargs(self) -> dict[str, Any]:
         common = {"connect_timeout": self._config.connect_timeout_s, "application_name": self._config.application_name}
         if self._config.database_url:
             return {"dsn": self._config.database_url, **common}
         if self._config.database_secret_arn:
-            if self._secret_kwargs is None:
-                try:
-                    self._secret_kwargs = _secret_connect_kwargs(self._config.database_secret_arn)
-                except Exception as exc:  # boto3/botocore errors, a malformed secret: no credentials now
-                    raise DatabaseUnavailable(f"cannot read the database secret: {exc!r}") from exc
-            return {**self._secret_kwargs, **common}
+            try:
+                if self._secrets is None:
+                    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+                    self._secrets = SecretsProvider()
+                kwargs = _secret_connect_kwargs(self._secrets, self._config.database_secret_arn, self._refresh_secret)
+            except Exception as exc:  # boto3/botocore errors, a malformed secret: no credentials now
+                raise DatabaseUnavailable(f"cannot read the database secret: {exc!r}") from exc
+            self._refresh_secret = False
+            return {**kwargs, **common}
         raise DatabaseUnavailable("no database configured (SMARTHOME_API_DATABASE_URL or _DB_SECRET_ARN)")
 
     def _open(self) -> psycopg2.extensions.connection:
@@ -87,7 +90,7 @@ class Database:
         try:
             conn = psycopg2.connect(**kwargs)
         except psycopg2.OperationalError as exc:
-            self._secret_kwargs = None  # a rotated password: read the secret again next time
+            self._refresh_secret = True  # a rotated password: read the secret again next time
             raise DatabaseUnavailable(f"connect failed: {exc}") from exc
         try:
             conn.autocommit = True

@@ -31,6 +31,16 @@ class Settings:
     s3_endpoint_url: str | None = None
     #: aws: libpq sslmode for RDS (`require` by default; `verify-full` with a CA bundle is stricter).
     database_sslmode: str = "require"
+    #: aws: how Redshift logs in. A Serverless workgroup or a cluster identifier selects IAM temporary
+    #: credentials (no password stored anywhere); with neither, SMARTHOME_REDSHIFT_PASSWORD is required.
+    redshift_workgroup: str = ""
+    redshift_cluster_identifier: str = ""
+    redshift_user: str = ""
+
+    @property
+    def redshift_iam(self) -> bool:
+        """Redshift by IAM temporary credentials (a workgroup or a cluster is named), not by password."""
+        return bool(self.redshift_workgroup or self.redshift_cluster_identifier)
 
     @property
     def object_store_root(self) -> Path:
@@ -74,6 +84,9 @@ def load_settings() -> Settings:
         s3_prefix=os.environ.get("SMARTHOME_S3_PREFIX", defaults.s3_prefix).strip("/"),
         s3_endpoint_url=os.environ.get("SMARTHOME_S3_ENDPOINT_URL") or None,
         database_sslmode=os.environ.get("SMARTHOME_DATABASE_SSLMODE", defaults.database_sslmode),
+        redshift_workgroup=os.environ.get("SMARTHOME_REDSHIFT_WORKGROUP", "").strip(),
+        redshift_cluster_identifier=os.environ.get("SMARTHOME_REDSHIFT_CLUSTER_ID", "").strip(),
+        redshift_user=os.environ.get("SMARTHOME_REDSHIFT_USER", "").strip(),
     )
 
 

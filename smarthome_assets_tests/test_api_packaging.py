@@ -1,5 +1,5 @@
-"""The deployment package and its template: `make lambda-zip` builds a zip for the python3.12 runtime that
-answers events on its own in a clean folder, and the SAM template passes cfn-lint and matches the code."""
+"""The deployment package: `make lambda-zip` builds a zip for the python3.12 runtime that answers events on its
+own in a clean folder. Terraform deploys it (deploy/terraform/lambda_api.tf; checked in test_deploy_terraform.py)."""
 
 from __future__ import annotations
 
@@ -10,15 +10,11 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from cfnlint.api import lint_all
-from cfnlint.decode import cfn_yaml
 
-from lambda_api import config as api_config
 from lambda_api import packaging
 from smarthome_assets_tests.test_api_support import create_api_database, drop_api_database, v1_event, v2_event
 
 REPO = Path(__file__).resolve().parent.parent
-TEMPLATE = REPO / "lambda_api" / "template.yaml"
 FORBIDDEN = ("dagster", "pandas", "numpy", "smarthome_assets", "boto3", "botocore", "pyarrow")
 
 
@@ -109,39 +105,3 @@ def test_requirements_pin_the_locked_versions():
     locked = pins(REPO / "requirements" / "lock.txt")
     assert {"aws-lambda-powertools", "psycopg2-binary", "orjson", "pydantic"} <= zip_pins.keys()
     assert {name: locked.get(name) for name in zip_pins} == zip_pins
-
-
-# --- the template --------------------------------------------------------------------------------------------
-
-
-def _problems(text: str) -> list:
-    """cfn-lint errors and warnings (what its command line fails on); informational hints are not."""
-    return [m for m in lint_all(text) if m.rule.id[0] in "EW"]
-
-
-def test_the_template_passes_cfn_lint():
-    problems = _problems(TEMPLATE.read_text())
-    assert not problems, "\n".join(str(m) for m in problems)
-
-
-def test_cfn_lint_would_catch_a_broken_template():
-    broken = (
-        TEMPLATE.read_text()
-        .replace("Runtime: python3.12", "Runtime: python2.7")
-        .replace("Role: !GetAtt ApiFunctionRole.Arn", "Role: !GetAtt NoSuchRole.Arn")
-    )
-    assert len(_problems(broken)) >= 2
-
-
-def test_the_template_matches_the_code():
-    template = cfn_yaml.loads(TEMPLATE.read_text())
-    function = template["Resources"]["ApiFunction"]["Properties"]
-    assert function["Handler"] == "lambda_api.handler.handler" and function["Runtime"] == "python3.12"
-    assert function["CodeUri"] == "../build/lambda_api.zip"
-    assert (TEMPLATE.parent / function["CodeUri"]).resolve() == REPO / "build" / "lambda_api.zip"
-    variables = set(function["Environment"]["Variables"])
-    read_by_code = set(re.findall(r'"(SMARTHOME_API_[A-Z_]+)"', Path(api_config.__file__).read_text()))
-    assert variables == read_by_code
-    events = {e["Type"]: e["Properties"] for e in function["Events"].values()}
-    assert events["HttpApi"]["PayloadFormatVersion"] == "2.0" and "Api" in events  # v2 and v1
-    assert function["VpcConfig"]["SubnetIds"] == {"Ref": "SubnetIds"}

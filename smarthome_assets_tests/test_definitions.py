@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import UTC, date, datetime
 
 import dagster as dg
@@ -13,7 +15,7 @@ from smarthome_assets.defs.ingestion import assets as ingestion_assets
 from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.lib.partitions import daily_partitions, range_tags
 from smarthome_assets.settings import load_settings
-from smarthome_assets.storage.object_store import LocalObjectStore
+from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
 
 from .homec_files import minutes, write
 
@@ -72,36 +74,149 @@ def test_passwords_never_reach_display_names():
     assert "s3cret" not in db.display_name() and "***" in redact_url(db.url())
 
 
-def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, fresh_database, s3_bucket):
-    """SMARTHOME_ENV=aws with the real resource classes and EnvVar secrets: S3 is a moto server over HTTP,
-    RDS is the embedded PostgreSQL by URL (without SSL: the one thing this cannot exercise here)."""
-    url, _ = fresh_database
-    endpoint, bucket, _s3 = s3_bucket
-    source = write(tmp_path / "home.csv", minutes(2838))
+API_KEY = "test-api-key-0123456789"
+
+
+def _secret(client, name: str, values: dict) -> str:
+    return client.create_secret(Name=name, SecretString=json.dumps(values))["ARN"]
+
+
+def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, moto_s3_endpoint, s3_bucket):
+    """SMARTHOME_ENV=aws as deployed, with every AWS part this machine can run for real:
+    - S3 and Secrets Manager: a moto server over HTTP (AWS_ENDPOINT_URL);
+    - "RDS": PostgreSQL behind a TLS-only front (ssl_postgres.py: self-signed certificate, non-TLS logins refused,
+      passwords checked), set up by the bootstrap task's own code from the secrets, as the master user;
+    - the API: the local HTTP server with the real handler, REST (payload 1.0) events, an API key required, its
+      database login read from Secrets Manager through Powertools;
+    - the source file as an s3:// URI; the exports land in the bucket; Dagster's own storage is
+      deploy/dagster.aws.yaml on the same TLS PostgreSQL (its `dagster` database).
+    Redshift cannot run here (test_warehouse_redshift.py, test_warehouse_sql.py), nor ECS: the run is in-process."""
+    import boto3
+    import requests
+
+    from lambda_api import handler
+    from lambda_api.config import ApiConfig
+    from smarthome_assets.database import aws_bootstrap
+    from smarthome_assets.defs.exports import assets as export_assets
+    from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
+    from smarthome_assets.settings import project_root
+
+    from . import ssl_postgres
+
+    _endpoint, bucket, s3 = s3_bucket
     for name, value in {
-        "SMARTHOME_ENV": "aws",
-        "SMARTHOME_S3_BUCKET": bucket,
-        "SMARTHOME_S3_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL": moto_s3_endpoint,
         "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
-        "SMARTHOME_DATABASE_URL": url,
-        "SMARTHOME_DATABASE_SSLMODE": "disable",
-        "SMARTHOME_SOURCE_FILES": str(source),
-        "SMARTHOME_HOME": str(tmp_path),
     }.items():
         monkeypatch.setenv(name, value)
-    res = resources_for_env(load_settings())
-    assert all(isinstance(res[name], dg.ResourceDefinition) for name in ("object_store", "postgres", "warehouse"))
-    result = dg.materialize(
-        dg.load_assets_from_modules([ingestion_assets]),
-        resources=res,
-        tags=range_tags(date(2016, 1, 1), date(2016, 1, 3)),
+    (tmp_path / "rds").mkdir(mode=0o777)
+    (tmp_path / "rds").chmod(0o777)  # the embedded server runs as its own system user under root
+    rds = ssl_postgres.start(tmp_path / "rds" / "pg")
+    server = LocalApiServer(("127.0.0.1", 0), payload_version="1.0")
+    try:
+        # RDS as Terraform leaves it: a master user (not a superuser) owning the `smarthome` database.
+        ssl_postgres.admin(rds, "CREATE ROLE rds_admin LOGIN CREATEROLE CREATEDB PASSWORD 'master-pw'")
+        ssl_postgres.admin(rds, "CREATE DATABASE smarthome OWNER rds_admin")
+        secrets = boto3.client("secretsmanager")
+        layout = {
+            "engine": "postgres",
+            "host": "127.0.0.1",
+            "port": rds.port,
+            "dbname": "smarthome",
+            "sslmode": "require",
+        }
+        app_arn = _secret(secrets, "t/app", {**layout, "username": "smarthome_app", "password": "app-pw-1"})
+        reader_arn = _secret(secrets, "t/reader", {**layout, "username": "smarthome_api_reader", "password": "rd-pw-2"})
+        monkeypatch.setenv("PGPASSWORD", "master-pw")  # what ECS injects from the RDS-managed secret
+        bootstrap_args = ["--host", "127.0.0.1", "--port", str(rds.port), "--admin-user", "rds_admin"]
+        for _ in range(2):  # a second run changes nothing and does not fail
+            assert aws_bootstrap.main([*bootstrap_args, "--app-secret", app_arn, "--reader-secret", reader_arn]) == 0
+
+        # The API: REST events, key required, its login from Secrets Manager.
+        handler.configure(ApiConfig(database_secret_arn=reader_arn, api_key=API_KEY))
+        start_in_thread(server)
+        source = write(tmp_path / "home.csv", minutes(2838))
+        S3ObjectStore(bucket=bucket, **s3).put_file("incoming/home_01.csv", source)
+
+        monkeypatch.setenv("PGPASSWORD", "app-pw-1")  # the tasks' secret: smarthome_app
+        for name, value in {
+            "SMARTHOME_ENV": "aws",
+            "SMARTHOME_S3_BUCKET": bucket,
+            "SMARTHOME_S3_ENDPOINT_URL": moto_s3_endpoint,
+            "SMARTHOME_DATABASE_URL": rds.tcp_url("smarthome_app", "smarthome"),
+            "SMARTHOME_DATABASE_SSLMODE": "require",
+            "SMARTHOME_API_URL": server.url,
+            "SMARTHOME_API_KEY": API_KEY,
+            "SMARTHOME_SOURCE_FILES": f"s3://{bucket}/incoming/home_01.csv",
+            "SMARTHOME_HOME": str(tmp_path / "home"),
+            "SMARTHOME_REDSHIFT_WORKGROUP": "smarthome",
+            "DAGSTER_PG_HOST": "127.0.0.1",
+            "DAGSTER_PG_PORT": str(rds.port),
+            "DAGSTER_PG_USER": "smarthome_app",
+            "DAGSTER_PG_PASSWORD": "app-pw-1",
+            "DAGSTER_PG_DB": "dagster",
+            "DAGSTER_RUN_TASK_DEFINITION": "smarthome-run",
+            "DAGSTER_COMPUTE_LOGS_BUCKET": bucket,
+            "DAGSTER_COMPUTE_LOGS_PREFIX": "smarthome/dagster/compute-logs",
+        }.items():
+            monkeypatch.setenv(name, value)
+        res = resources_for_env(load_settings())
+        assert all(isinstance(res[name], dg.ResourceDefinition) for name in ("object_store", "postgres", "sources"))
+        (tmp_path / "dagster").mkdir()
+        shutil.copy(project_root() / "deploy" / "dagster.aws.yaml", tmp_path / "dagster" / "dagster.yaml")
+        with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+            result = dg.materialize(
+                dg.load_assets_from_modules([ingestion_assets, export_assets]),
+                resources=res,
+                instance=instance,
+                tags=range_tags(date(2016, 1, 1), date(2016, 1, 3)),
+            )
+            assert result.success
+            assert instance.get_run_by_id(result.run_id).is_success  # recorded in `dagster` on the TLS server
+
+        with psycopg2.connect(rds.tcp_url("smarthome_app", "smarthome") + "?sslmode=require") as conn:
+            assert conn.info.ssl_in_use
+            with conn.cursor() as cur:
+                cur.execute("SELECT count(*) FROM energy_consuming_device")
+                assert cur.fetchone()[0] == 2838
+        client = S3ObjectStore(bucket=bucket, **s3)._c()
+        exported = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="smarthome/exports/")["Contents"]]
+        assert {f"date=2016-01-0{d}" for d in (1, 2, 3)} <= {p for k in exported for p in k.split("/")}
+        assert client.head_object(Bucket=bucket, Key="smarthome/raw/source/home_01.csv")["ContentLength"] > 0
+        # The key is what opens the API: without it, 403.
+        assert requests.get(f"{server.url}/homes", timeout=10).status_code == 403
+        assert requests.get(f"{server.url}/homes", headers={"x-api-key": API_KEY}, timeout=10).status_code == 200
+    finally:
+        server.shutdown()
+        server.server_close()
+        handler.configure(ApiConfig())
+        ssl_postgres.stop(rds)
+
+
+def test_s3_sources_need_the_s3_object_store(tmp_path):
+    from smarthome_assets.ingestion.sources import HomeCSources
+
+    with pytest.raises(ValueError, match="needs the S3 object store"):
+        HomeCSources(paths=["s3://bucket/home.csv"]).files()
+    local = HomeCSources(paths=["s3://bucket/home.csv"], object_store=LocalObjectStore(root=str(tmp_path)))
+    with pytest.raises(ValueError, match="use the S3 object store"):
+        local.files()
+
+
+def test_a_missing_s3_source_is_reported_by_its_uri(tmp_path, s3_bucket):
+    from smarthome_assets.ingestion.sources import HomeCSources
+
+    _endpoint, bucket, s3 = s3_bucket
+    sources = HomeCSources(
+        paths=[f"s3://{bucket}/incoming/nope.csv"],
+        object_store=S3ObjectStore(bucket=bucket, prefix="smarthome", **s3),
+        cache_dir=str(tmp_path),
     )
-    assert result.success
-    with psycopg2.connect(url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM energy_consuming_device")
-        assert cur.fetchone()[0] == 2838
+    with pytest.raises(FileNotFoundError, match=f"s3://{bucket}/incoming/nope.csv"):
+        sources.files()
 
 
 def test_the_aws_dagster_instance_config_is_valid(tmp_path, monkeypatch):
@@ -113,7 +228,7 @@ def test_the_aws_dagster_instance_config_is_valid(tmp_path, monkeypatch):
     from smarthome_assets.settings import project_root
 
     shutil.copy(project_root() / "deploy" / "dagster.aws.yaml", tmp_path / "dagster.yaml")
-    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB"):
+    for name in ("DAGSTER_PG_HOST", "DAGSTER_PG_USER", "DAGSTER_PG_PASSWORD", "DAGSTER_PG_DB", "DAGSTER_PG_PORT"):
         monkeypatch.setenv(name, "x")
     config, _ = dagster_instance_config(str(tmp_path))
     assert config["storage"]["postgres"]["postgres_db"]["scheme"] == "postgresql+psycopg2"

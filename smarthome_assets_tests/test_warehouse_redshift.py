@@ -242,5 +242,68 @@ def test_iam_temporary_credentials_when_no_password(monkeypatch):
         )
         user, password = warehouse.credentials()
     assert user == "IAM:loader" and len(password) >= 16
-    with pytest.raises(ValueError, match="password, or a cluster_identifier"):
+    with pytest.raises(ValueError, match="password, a workgroup_name"):
         RedshiftWarehouse(host="h", user="u").credentials()
+
+
+def test_serverless_iam_login_sends_exactly_this_get_credentials_request():
+    """Redshift Serverless cannot run here and moto does not implement GetCredentials, so the one AWS call is
+    checked against botocore's Stubber: a real boto3 client whose request is validated against the service model
+    and compared with the expected parameters (the answer is made up). Nothing else is replaced."""
+    import boto3
+    from botocore.stub import Stubber
+
+    client = boto3.client(
+        "redshift-serverless", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="x"
+    )
+    warehouse = RedshiftWarehouse(host="smarthome.123.eu-west-1.redshift-serverless.amazonaws.com", database="dev",
+                                  workgroup_name="smarthome", region_name="eu-west-1")  # fmt: skip
+    expected = {"workgroupName": "smarthome", "dbName": "dev", "durationSeconds": 900}
+    answer = {"dbUser": "IAMR:smarthome-dagster-run", "dbPassword": "temporary", "expiration": "2026-01-01T00:00:00Z"}
+    calls: list[str] = []
+
+    def client_for(service):
+        calls.append(service)
+        return client
+
+    with Stubber(client) as stub:
+        stub.add_response("get_credentials", answer, expected)
+        object.__setattr__(warehouse, "_aws_client", client_for)
+        kwargs = warehouse.connect_kwargs()
+        stub.assert_no_pending_responses()
+    assert calls == ["redshift-serverless"]
+    assert kwargs["user"] == "IAMR:smarthome-dagster-run" and kwargs["password"] == "temporary"
+    assert kwargs["sslmode"] == "require" and kwargs["port"] == 5439 and kwargs["dbname"] == "dev"
+    assert "temporary" not in warehouse.display_name() and "smarthome" in warehouse.display_name()
+
+
+def test_the_aws_settings_choose_iam_for_redshift_when_a_workgroup_is_named(monkeypatch, tmp_path):
+    """The resource Dagster builds at run start from the environment (nothing connects: Redshift is not here)."""
+    import dagster as dg
+
+    from smarthome_assets.defs.resources import resources_for_env
+    from smarthome_assets.settings import load_settings
+
+    for name, value in {
+        "SMARTHOME_ENV": "aws",
+        "SMARTHOME_HOME": str(tmp_path),
+        "SMARTHOME_REDSHIFT_WORKGROUP": "smarthome",
+        "SMARTHOME_REDSHIFT_HOST": "wg.example.redshift-serverless.amazonaws.com",
+        "SMARTHOME_REDSHIFT_DATABASE": "dev",
+        "SMARTHOME_REDSHIFT_IAM_ROLE": "arn:aws:iam::123456789012:role/copy",
+        "AWS_REGION": "us-east-1",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+    def built_warehouse():
+        definition = resources_for_env(load_settings())["warehouse"]
+        with dg.build_resources({"warehouse": definition}) as resources:
+            return resources.warehouse
+
+    warehouse = built_warehouse()
+    assert warehouse.workgroup_name == "smarthome" and warehouse.password == ""
+    monkeypatch.delenv("SMARTHOME_REDSHIFT_WORKGROUP")
+    monkeypatch.setenv("SMARTHOME_REDSHIFT_PASSWORD", "from-the-secret")
+    warehouse = built_warehouse()
+    assert warehouse.workgroup_name == "" and warehouse.password == "from-the-secret"
+    assert "from-the-secret" not in repr(warehouse) and "from-the-secret" not in warehouse.display_name()

@@ -48,7 +48,7 @@ def postgres_by_url(context: dg.InitResourceContext) -> PostgresDatabase:
 
 @dg.resource(
     config_schema={"base_url": dg.StringSource, "api_key": dg.Field(dg.StringSource, default_value="")},
-    description="The deployed read API (API Gateway) over HTTPS, with its API key.",
+    description="The deployed read API (API Gateway) over HTTPS, with its API key (sent as x-api-key).",
 )
 def http_api_client(context: dg.InitResourceContext) -> ApiClient:
     return ApiClient(base_url=context.resource_config["base_url"], api_key=context.resource_config["api_key"])
@@ -58,14 +58,36 @@ def http_api_client(context: dg.InitResourceContext) -> ApiClient:
     config_schema={
         "host": dg.StringSource,
         "database": dg.Field(dg.StringSource, default_value="dev"),
-        "user": dg.StringSource,
+        "user": dg.Field(dg.StringSource, default_value=""),
         "password": dg.Field(dg.StringSource, default_value=""),
+        "workgroup_name": dg.Field(dg.StringSource, default_value=""),
+        "cluster_identifier": dg.Field(dg.StringSource, default_value=""),
+        "region_name": dg.Field(dg.StringSource, default_value=""),
         "iam_role": dg.Field(dg.StringSource, default_value="default"),
     },
-    description="Redshift: a password, or IAM temporary credentials when `password` is empty.",
+    description="Redshift (Serverless by workgroup, or a cluster): IAM temporary credentials, or a password.",
 )
 def redshift_warehouse(context: dg.InitResourceContext) -> Warehouse:
     return RedshiftWarehouse(**context.resource_config)
+
+
+@dg.resource(
+    config_schema={
+        "paths": dg.Field([str], default_value=[]),
+        "default_dir": dg.Field(str, default_value=""),
+        "cache_dir": dg.Field(str, default_value=""),
+    },
+    required_resource_keys={"object_store"},
+    description="HomeC source files, local paths or s3:// URIs read through the object store.",
+)
+def sources_through_the_store(context: dg.InitResourceContext) -> HomeCSources:
+    c = context.resource_config
+    return HomeCSources(
+        paths=c["paths"],
+        default_dir=c["default_dir"],
+        cache_dir=c["cache_dir"],
+        object_store=context.resources.object_store,
+    )
 
 
 def _sources(settings: Settings) -> HomeCSources:
@@ -96,20 +118,35 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
     }
     if settings.s3_endpoint_url:
         store_config["endpoint_url"] = settings.s3_endpoint_url
+    # IAM (a Serverless workgroup or a cluster) leaves no password to pass; the password path stays for the rest.
+    redshift_login = (
+        {"workgroup_name": settings.redshift_workgroup, "cluster_identifier": settings.redshift_cluster_identifier}
+        if settings.redshift_iam
+        else {"password": _env("SMARTHOME_REDSHIFT_PASSWORD")}
+    )
     return {
         "object_store": s3_object_store.configured(store_config),
         "postgres": postgres_by_url.configured(
             {"database_url": _env("SMARTHOME_DATABASE_URL"), "sslmode": settings.database_sslmode}
         ),
-        "sources": _sources(settings),
-        "api_client": http_api_client.configured({"base_url": _env("SMARTHOME_API_URL")}),
+        "sources": sources_through_the_store.configured(
+            {
+                "paths": list(settings.source_files),
+                "default_dir": str(settings.generated_data_dir),
+                "cache_dir": str(settings.home / "sources"),
+            }
+        ),
+        "api_client": http_api_client.configured(
+            {"base_url": _env("SMARTHOME_API_URL"), "api_key": _env("SMARTHOME_API_KEY")}
+        ),
         "warehouse": redshift_warehouse.configured(
             {
                 "host": _env("SMARTHOME_REDSHIFT_HOST"),
                 "database": _env("SMARTHOME_REDSHIFT_DATABASE"),
-                "user": _env("SMARTHOME_REDSHIFT_USER"),
-                "password": _env("SMARTHOME_REDSHIFT_PASSWORD"),
+                "user": settings.redshift_user,
+                "region_name": _env("AWS_REGION"),
                 "iam_role": _env("SMARTHOME_REDSHIFT_IAM_ROLE"),
+                **redshift_login,
             }
         ),
         "dashboard_dir": str(settings.dashboard_dir),

@@ -57,6 +57,14 @@ class ObjectStore(ABC):
         """The object's file when the store is a local directory (read without copying), else None."""
         return None
 
+    def download_uri(self, uri: str, path: Path) -> None:
+        """Copy an object named by a full URI (any key of the store's bucket or account) to a local file.
+
+        For source files given as `s3://...` (SMARTHOME_SOURCE_FILES): they are read through the store's own
+        client (endpoint, region, credentials), not from the store's key space.
+        """
+        raise ValueError(f"this object store cannot read {uri!r}: use the S3 object store (SMARTHOME_ENV=aws)")
+
     def delete_prefix(self, prefix: str) -> int:
         keys = self.list_keys(prefix)
         for key in keys:
@@ -209,6 +217,23 @@ class S3ObjectStore(ObjectStore):
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._key(key)}"
+
+    def download_uri(self, uri: str, path: Path) -> None:
+        from botocore.exceptions import ClientError
+
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        if not uri.startswith("s3://") or not bucket or not key:
+            raise ValueError(f"not an s3://bucket/key URI: {uri!r}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".tmp-{path.name}")
+        try:
+            self._c().download_file(bucket, key, str(tmp))
+        except ClientError as exc:
+            tmp.unlink(missing_ok=True)
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                raise ObjectNotFound(f"source file not found: {uri}") from exc
+            raise
+        os.replace(tmp, path)
 
 
 def sha256_of_file(path: Path, chunk: int = 1 << 20) -> str:

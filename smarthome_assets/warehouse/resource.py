@@ -1,7 +1,8 @@
 """The warehouse: one interface, two dialects (plain classes; defs/resources.py makes them resources).
 
-* `RedshiftWarehouse` connects to Amazon Redshift (PostgreSQL wire protocol, port 5439, SSL required) with
-  psycopg2 and sends the warehouse's Redshift SQL as written; COPY reads the export files from S3 itself,
+* `RedshiftWarehouse` connects to Amazon Redshift, Serverless or provisioned (PostgreSQL wire protocol, port
+  5439, SSL required, IAM temporary credentials or a password) with psycopg2 and sends the warehouse's
+  Redshift SQL as written; COPY reads the export files from S3 itself,
   authorised by the cluster's IAM role.
 * `PostgresWarehouse` (the local default) runs the same statements on a PostgreSQL database, through the
   translation layer (warehouse/dialect.py); COPY from the object store is carried out by reading the
@@ -128,36 +129,60 @@ class Warehouse(ABC):
 
 @dataclass(frozen=True, kw_only=True)
 class RedshiftWarehouse(Warehouse):
-    """Amazon Redshift: a password, or IAM temporary credentials when `password` is empty."""
+    """Amazon Redshift, Serverless or provisioned: IAM temporary credentials, or a password when one is set.
+
+    IAM is the default on AWS because it leaves no password to store or rotate: the task's role asks Redshift for
+    a login valid 15 minutes, just before connecting. Serverless (`workgroup_name`) uses
+    `redshift-serverless:GetCredentials`, whose user is the role itself (`IAMR:<role>`); a provisioned cluster
+    (`cluster_identifier`) uses `redshift:GetClusterCredentials` for `user`.
+    """
 
     dialect: ClassVar[str] = "redshift"
     host: str
     port: int = 5439
     database: str = "dev"
-    user: str
+    #: Password or provisioned-cluster IAM login; unused by Serverless.
+    user: str = ""
     #: Empty: get temporary credentials through IAM instead.
     password: str = field(default="", repr=False)
-    #: For IAM credentials (GetClusterCredentials).
+    #: Redshift Serverless: IAM credentials (GetCredentials).
+    workgroup_name: str = ""
+    #: A provisioned cluster: IAM credentials (GetClusterCredentials).
     cluster_identifier: str = ""
     iam_role: str = "default"
     region_name: str = ""
     sslmode: str = "require"
     connect_timeout_seconds: int = 10
+    #: Lifetime of IAM credentials, 900..3600 s.
+    credential_seconds: int = 900
 
-    def credentials(self) -> tuple[str, str]:
-        """(user, password): as configured, or from Redshift's GetClusterCredentials (IAM, 15 minutes)."""
-        if self.password:
-            return self.user, self.password
-        if not self.cluster_identifier:
-            raise ValueError("Redshift needs a password, or a cluster_identifier to get IAM credentials")
+    def _aws_client(self, service: str):
+        """A boto3 client for the credential call (the one seam tests replace: no Redshift runs here)."""
         import boto3
 
-        client = boto3.client("redshift", region_name=self.region_name or None)
-        answer = client.get_cluster_credentials(
+        return boto3.client(service, region_name=self.region_name or None)
+
+    def credentials(self) -> tuple[str, str]:
+        """(user, password): as configured, or temporary ones from Redshift through IAM (15 minutes)."""
+        if self.password:
+            return self.user, self.password
+        if self.workgroup_name:
+            answer = self._aws_client("redshift-serverless").get_credentials(
+                workgroupName=self.workgroup_name, dbName=self.database, durationSeconds=self.credential_seconds
+            )
+            return answer["dbUser"], answer["dbPassword"]
+        if not self.cluster_identifier:
+            raise ValueError(
+                "Redshift needs a password, a workgroup_name (Serverless) "
+                "or a cluster_identifier to get IAM credentials"
+            )
+        if not self.user:
+            raise ValueError("a provisioned cluster's IAM credentials are for a named user: set user")
+        answer = self._aws_client("redshift").get_cluster_credentials(
             DbUser=self.user,
             DbName=self.database,
             ClusterIdentifier=self.cluster_identifier,
-            DurationSeconds=900,
+            DurationSeconds=self.credential_seconds,
             AutoCreate=False,
         )
         return answer["DbUser"], answer["DbPassword"]
@@ -186,7 +211,8 @@ class RedshiftWarehouse(Warehouse):
             raise ValueError("Redshift COPY reads from S3: use the S3 object store (SMARTHOME_ENV=aws)")
 
     def display_name(self) -> str:
-        return f"redshift://{self.user}@{self.host}:{self.port}/{self.database}"
+        who = self.user or (f"IAM@{self.workgroup_name}" if self.workgroup_name else "")
+        return f"redshift://{who}@{self.host}:{self.port}/{self.database}"
 
 
 @dataclass(frozen=True, kw_only=True)
