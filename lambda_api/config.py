@@ -9,6 +9,8 @@ In AWS the template sets these variables; the local server builds an `ApiConfig`
 | `SMARTHOME_API_DB_SECRET_ARN` | instead of a URL: a Secrets Manager secret in the RDS layout |
 |  | (`host`, `port`, `username`, `password`, `dbname`) |
 | `SMARTHOME_API_KEY` | when set, every route but `/health` needs the header `x-api-key` with this value |
+| `SMARTHOME_API_BASE_URL` | the public URL the `next` links start with (a custom domain with its base path); |
+|  | unset: API Gateway's own domain and stage from the event, never the client's Host header |
 | `SMARTHOME_API_CORS_ORIGINS` | comma-separated allowed origins (`*` for any); unset: no CORS headers |
 | `SMARTHOME_API_STATEMENT_TIMEOUT_MS` | server-side cap on one query (default 5000) |
 | `SMARTHOME_API_CONNECT_TIMEOUT_S` | cap on opening a connection (default 3) |
@@ -34,6 +36,8 @@ class ApiConfig:
     database_secret_arn: str | None = None
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
+    #: Public base URL for `next` links; None: the gateway's domain from the event.
+    base_url: str | None = None
     statement_timeout_ms: int = 5000
     connect_timeout_s: int = 3
     application_name: str = "smarthome-api"
@@ -57,6 +61,7 @@ def load_config(env: Mapping[str, str] | None = None) -> ApiConfig:
         database_secret_arn=env.get("SMARTHOME_API_DB_SECRET_ARN") or None,
         api_key=env.get("SMARTHOME_API_KEY") or None,
         cors_origins=origins,
+        base_url=env.get("SMARTHOME_API_BASE_URL") or None,
         statement_timeout_ms=_int(env, "SMARTHOME_API_STATEMENT_TIMEOUT_MS", 5000),
         connect_timeout_s=_int(env, "SMARTHOME_API_CONNECT_TIMEOUT_S", 3),
     )

@@ -7,6 +7,7 @@ document; everything that can go wrong ends in a JSON error body with the reques
 
 from __future__ import annotations
 
+import base64
 import hmac
 import logging
 import re
@@ -47,7 +48,7 @@ def configure(config: ApiConfig) -> None:
 # --- the request, as the routes see it ---------------------------------------------------------------
 
 
-def _request_v2(event: dict[str, Any], request_id: str) -> runtime.Request:
+def _request_v2(event: dict[str, Any], request_id: str, config: ApiConfig) -> runtime.Request:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     context = event.get("requestContext") or {}
     raw_path = event.get("rawPath") or "/"
@@ -65,11 +66,11 @@ def _request_v2(event: dict[str, Any], request_id: str) -> runtime.Request:
         path=route_path,
         headers=headers,
         query=query,
-        base_url=_base_url(headers, context, raw_path),
+        base_url=_base_url(config, headers, context, raw_path, route_path),
     )
 
 
-def _request_v1(event: dict[str, Any], request_id: str) -> runtime.Request:
+def _request_v1(event: dict[str, Any], request_id: str, config: ApiConfig) -> runtime.Request:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     for name, values in (event.get("multiValueHeaders") or {}).items():
         if values and name.lower() not in headers:
@@ -85,14 +86,24 @@ def _request_v1(event: dict[str, Any], request_id: str) -> runtime.Request:
         path=path,
         headers=headers,
         query=query,
-        base_url=_base_url(headers, context, context.get("path") or path),
+        base_url=_base_url(config, headers, context, context.get("path") or path, path),
     )
 
 
-def _base_url(headers: dict[str, str], context: dict[str, Any], path: str) -> str:
-    host = headers.get("host") or context.get("domainName") or "localhost"
-    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
-    return f"{scheme}://{host}{path}"
+def _base_url(config: ApiConfig, headers: dict[str, str], context: dict[str, Any], path: str, route: str) -> str:
+    """Where `next` links point: the configured public URL, else the gateway's own domain and stage path.
+
+    Never the Host header: a client (or anything between it and the gateway) chooses that one, and a
+    link built from it sends the next request, API key included, wherever the client said. Without
+    either, the link is relative to the request (`/energy?...`), which is still correct for a client.
+    """
+    if config.base_url:
+        return config.base_url.rstrip("/") + route
+    domain = context.get("domainName")
+    if not domain:
+        return path
+    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"  # set by the gateway
+    return f"{scheme}://{domain}{path}"
 
 
 def _request_id(event: dict[str, Any]) -> str:
@@ -139,7 +150,11 @@ def _on_not_found(exc: NotFoundError) -> Response:
     path = request.path if request else "?"
     if _KNOWN_PATHS.fullmatch(path):
         return responses.error(
-            405, "method_not_allowed", "only GET is served here", _current_request_id(), headers={"Allow": "GET"}
+            405,
+            "method_not_allowed",
+            "only GET and HEAD are served here",
+            _current_request_id(),
+            headers={"Allow": "GET, HEAD"},
         )
     return responses.error(
         404, "not_found", "no such route; the routes are listed at /openapi.json", _current_request_id()
@@ -311,6 +326,39 @@ def _v2_query_parameters(raw_query: str) -> dict[str, str]:
     return joined
 
 
+def _split_v1_devices(event: dict[str, Any]) -> dict[str, Any]:
+    """REST API events keep `device=a,b` as one value; HTTP API events (and Powertools' reading of them)
+    split it. Split it here too, so both payload formats accept the documented comma form."""
+    multi = event.get("multiValueQueryStringParameters") or {}
+    values = multi.get("device")
+    if not values or not any("," in v for v in values):
+        return event
+    split = [name for value in values for name in value.split(",")]
+    single = {**(event.get("queryStringParameters") or {}), "device": split[-1]}
+    return {**event, "multiValueQueryStringParameters": {**multi, "device": split}, "queryStringParameters": single}
+
+
+def _as_get(event: dict[str, Any], version: str) -> dict[str, Any]:
+    """A HEAD event turned into the GET it mirrors (the routes are declared for GET only)."""
+    context = dict(event.get("requestContext") or {})
+    if version == "2.0":
+        context["http"] = {**(context.get("http") or {}), "method": "GET"}
+        return {**event, "requestContext": context}
+    context["httpMethod"] = "GET"
+    return {**event, "httpMethod": "GET", "requestContext": context}
+
+
+def _without_body(result: dict[str, Any], version: str) -> dict[str, Any]:
+    """HEAD: the GET's status and headers, its length in Content-Length, and no body."""
+    body = result.get("body") or ""
+    length = len(base64.b64decode(body)) if result.get("isBase64Encoded") else len(str(body).encode())
+    if version == "1.0":
+        result.setdefault("multiValueHeaders", {})["Content-Length"] = [str(length)]
+    else:
+        result.setdefault("headers", {})["Content-Length"] = str(length)
+    return {**result, "body": "", "isBase64Encoded": False}
+
+
 def _with_request_id(result: dict[str, Any], version: str, request_id: str) -> dict[str, Any]:
     if version == "1.0":
         result.setdefault("multiValueHeaders", {})["X-Request-Id"] = [request_id]
@@ -340,10 +388,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return _with_request_id(result, "2.0", request_id)
     if version == "2.0" and event.get("rawQueryString") and not event.get("queryStringParameters"):
         event = {**event, "queryStringParameters": _v2_query_parameters(event["rawQueryString"])}
+    if version == "1.0":
+        event = _split_v1_devices(event)
     env = runtime.current()
+    build_request = _request_v2 if version == "2.0" else _request_v1
     try:
-        env.request = _request_v2(event, request_id) if version == "2.0" else _request_v1(event, request_id)
+        env.request = build_request(event, request_id, env.config)
+        head = env.request.method == "HEAD"
+        if head:
+            env.request.method = "GET"
+            event = _as_get(event, version)
         result = _resolvers(env)[version].resolve(event, context)
+        if head:
+            result = _without_body(result, version)
     except Exception:
         logger.exception("request %s failed outside the routes", request_id)
         result = _fallback(version, 500, "internal", "internal error", request_id)
