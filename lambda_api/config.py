@@ -12,6 +12,8 @@ In AWS the template sets these variables; the local server builds an `ApiConfig`
 | `SMARTHOME_API_BASE_URL` | the public URL the `next` links start with (a custom domain with its base path); |
 |  | unset: API Gateway's own domain and stage from the event, never the client's Host header |
 | `SMARTHOME_API_CORS_ORIGINS` | comma-separated allowed origins (`*` for any); unset: no CORS headers |
+| `SMARTHOME_API_SUMMARY_MAX_ROWS` | raw rows one `/energy/summary` page may aggregate (default 600000: a home-year) |
+| `SMARTHOME_API_SUMMARY_CONCURRENCY` | summaries running at once, database-wide; beyond: 429 (default 4; 0: none) |
 | `SMARTHOME_API_STATEMENT_TIMEOUT_MS` | server-side cap on one query (default 5000) |
 | `SMARTHOME_API_CONNECT_TIMEOUT_S` | cap on opening a connection (default 3) |
 """
@@ -40,11 +42,16 @@ class ApiConfig:
     base_url: str | None = None
     statement_timeout_ms: int = 5000
     connect_timeout_s: int = 3
+    #: The cost bounds of /energy/summary: rows per page, and pages aggregating at once (database-wide).
+    summary_max_rows: int = 600_000
+    summary_concurrency: int = 4
     application_name: str = "smarthome-api"
 
     def __post_init__(self) -> None:
         if self.statement_timeout_ms < 1 or self.connect_timeout_s < 1:
             raise ValueError("timeouts must be positive")
+        if self.summary_max_rows < 1 or self.summary_concurrency < 0:
+            raise ValueError("summary_max_rows must be positive and summary_concurrency not negative")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -64,4 +71,6 @@ def load_config(env: Mapping[str, str] | None = None) -> ApiConfig:
         base_url=env.get("SMARTHOME_API_BASE_URL") or None,
         statement_timeout_ms=_int(env, "SMARTHOME_API_STATEMENT_TIMEOUT_MS", 5000),
         connect_timeout_s=_int(env, "SMARTHOME_API_CONNECT_TIMEOUT_S", 3),
+        summary_max_rows=_int(env, "SMARTHOME_API_SUMMARY_MAX_ROWS", 600_000),
+        summary_concurrency=_int(env, "SMARTHOME_API_SUMMARY_CONCURRENCY", 4),
     )

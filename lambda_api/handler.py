@@ -172,6 +172,16 @@ def _on_database_unavailable(exc: DatabaseUnavailable) -> Response:
     )
 
 
+def _on_over_budget(exc: routes.OverBudget) -> Response:
+    return responses.error(
+        429,
+        "too_many_requests",
+        "too many summaries are running; retry after the number of seconds in Retry-After",
+        _current_request_id(),
+        headers={"Retry-After": "1"},
+    )
+
+
 def _on_unexpected(exc: Exception) -> Response:
     logger.exception("unhandled error (request %s)", _current_request_id())
     return responses.error(500, "internal", "internal error", _current_request_id())
@@ -290,6 +300,7 @@ def build_resolver(cls: type, config: ApiConfig) -> Any:
     app.exception_handler(RequestValidationError)(_on_validation_error)
     app.exception_handler(routes.HomeNotFound)(_on_home_not_found)
     app.exception_handler(DatabaseUnavailable)(_on_database_unavailable)
+    app.exception_handler(routes.OverBudget)(_on_over_budget)
     app.exception_handler(Exception)(_on_unexpected)
     app.not_found(_on_not_found)
     app.use([_require_api_key])
