@@ -14,6 +14,7 @@ In AWS the template sets these variables; the local server builds an `ApiConfig`
 | `SMARTHOME_API_CORS_ORIGINS` | comma-separated allowed origins (`*` for any); unset: no CORS headers |
 | `SMARTHOME_API_SUMMARY_MAX_ROWS` | raw rows one `/energy/summary` page may aggregate (default 600000: a home-year) |
 | `SMARTHOME_API_SUMMARY_CONCURRENCY` | summaries running at once, database-wide; beyond: 429 (default 4; 0: none) |
+| `SMARTHOME_API_SUMMARY_FREE_ROWS` | summaries that read fewer rows take no slot (default 10080: a home-week) |
 | `SMARTHOME_API_STATEMENT_TIMEOUT_MS` | server-side cap on one query (default 5000) |
 | `SMARTHOME_API_CONNECT_TIMEOUT_S` | cap on opening a connection (default 3) |
 """
@@ -45,6 +46,8 @@ class ApiConfig:
     #: The cost bounds of /energy/summary: rows per page, and pages aggregating at once (database-wide).
     summary_max_rows: int = 600_000
     summary_concurrency: int = 4
+    #: Summaries reading fewer raw rows than this (about a week of one home) take no slot.
+    summary_free_rows: int = 10_080
     application_name: str = "smarthome-api"
 
     def __post_init__(self) -> None:
@@ -73,4 +76,5 @@ def load_config(env: Mapping[str, str] | None = None) -> ApiConfig:
         connect_timeout_s=_int(env, "SMARTHOME_API_CONNECT_TIMEOUT_S", 3),
         summary_max_rows=_int(env, "SMARTHOME_API_SUMMARY_MAX_ROWS", 600_000),
         summary_concurrency=_int(env, "SMARTHOME_API_SUMMARY_CONCURRENCY", 4),
+        summary_free_rows=_int(env, "SMARTHOME_API_SUMMARY_FREE_ROWS", 10_080),
     )

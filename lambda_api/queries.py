@@ -276,3 +276,5 @@ def _list_envelope(inner: str, order_by: str, shape: Shape) -> str:
 
 
 HEALTH = Statement("SELECT 1", {})
+#: Homes, to estimate a summary's rows when no house_id narrows it (the table has one row a home).
+HOME_COUNT = Statement(f"SELECT count(*) FROM {HOME.name}", {})

@@ -183,7 +183,7 @@ def energy_summary(
     def build(shape: queries.Shape) -> Statement:
         return queries.summary_page(columns, interval, agg, zone, page, shape, scan)
 
-    with summary_slot(env):
+    with summary_slot(env, _summary_cost(env, page, scan)):
         try:
             return _serve_page(build, header, limit, cut_columns=True)
         except InvalidValue as exc:
@@ -196,16 +196,30 @@ class OverBudget(RuntimeError):
     """Every summary slot is taken: answered 429 with Retry-After, before any work is done."""
 
 
+def _summary_cost(env: runtime.Environment, page: PageRequest, scan: int) -> int:
+    """Raw rows a summary page may read at most: its scan bound, or fewer when the timeframe is short
+    (a minute a row, per home; the homes are counted only when no house_id narrows them)."""
+    if page.start is None or page.end is None:
+        return scan
+    minutes = int((page.end - page.start).total_seconds() // 60) + 1
+    if minutes >= scan:
+        return scan
+    homes = 1 if page.house_id is not None else int(env.db.fetch(queries.HOME_COUNT)[0][0])
+    return min(scan, minutes * max(homes, 1))
+
+
 @contextmanager
-def summary_slot(env: runtime.Environment) -> Iterator[None]:
+def summary_slot(env: runtime.Environment, cost: int) -> Iterator[None]:
     """Hold one of the database-wide summary slots (advisory locks) while a summary runs.
 
     A summary aggregates up to `summary_max_rows` raw rows; the slots bound how many do so at once across
     every environment, so a burst of them is turned away (429) instead of piling up on the database's
     CPUs until every query, the cheap ones too, hits the statement timeout.
+
+    Summaries that read fewer rows than `summary_free_rows` (about a week of one home) need no slot.
     """
     slots = env.config.summary_concurrency
-    if slots <= 0:  # 0: no limit
+    if slots <= 0 or cost < env.config.summary_free_rows:  # 0: no limit
         yield
         return
     taken = env.db.fetch(queries.take_summary_slot(slots))
