@@ -53,6 +53,8 @@ MAX_HEADERS = 100
 #: The API reads no request bodies; a small one is passed on, a large one refused (413).
 MAX_BODY = 1_048_576
 JSON = "application/json"
+#: How long a response may take to leave (a client that stops reading holds only its coroutine).
+WRITE_TIMEOUT_S = 30
 
 
 class LocalLambdaContext:
@@ -134,9 +136,14 @@ class LocalApiServer:
         self._connections = 0
 
     @property
-    def url(self) -> str:
+    def authority(self) -> str:
+        """host:port as a URL writes it (an IPv6 address in brackets)."""
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.authority}"
 
     # --- lifecycle (the socketserver names, so callers did not change) ----------------------------------
 
@@ -193,9 +200,10 @@ class LocalApiServer:
                     return
                 loop = asyncio.get_running_loop()
                 response = await loop.run_in_executor(self._pool, self._answer, request)
-                await self._write(writer, request.method, response, keep_alive)
+                async with asyncio.timeout(WRITE_TIMEOUT_S):  # a client that never reads is dropped
+                    await self._write(writer, request.method, response, keep_alive)
                 self._log(client, request, response.status)
-        except (ConnectionError, asyncio.IncompleteReadError):
+        except (ConnectionError, asyncio.IncompleteReadError, TimeoutError):
             return
         finally:
             self._connections -= 1
@@ -237,8 +245,9 @@ class LocalApiServer:
         body = await reader.readexactly(length) if length else b""
         connection = lower.get("connection", "").lower()
         keep_alive = "close" not in connection and (version != "HTTP/1.0" or "keep-alive" in connection)
-        server = "{}:{}".format(*self.server_address[:2])
-        request = HttpRequest(method=method, target=target, headers=headers, client_ip=client, body=body, server=server)
+        request = HttpRequest(
+            method=method, target=target, headers=headers, client_ip=client, body=body, server=self.authority
+        )
         return request, keep_alive
 
     @staticmethod
