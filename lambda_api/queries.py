@@ -48,6 +48,45 @@ class Statement:
     params: dict[str, Any]
 
 
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One statement as a server-side prepared statement: PREPARE once per connection, then EXECUTE."""
+
+    prepare: str  # PREPARE <name> AS <sql with $1, $2, ...>
+    execute: str  # EXECUTE <name>(%s, %s, ...): the values still travel as psycopg2 parameters
+    names: tuple[str, ...]  # the parameter names, in $n order
+
+    def values(self, statement: Statement) -> list[Any]:
+        return [statement.params[name] for name in self.names]
+
+
+def prepared(sql: str, name: str) -> Prepared:
+    """`sql` (with `%(name)s` parameters) as PREPARE/EXECUTE text. PostgreSQL infers each parameter's type
+    from where it is used; a statement where it cannot is refused at PREPARE (the caller runs it plainly).
+    `name` must be a plain identifier (the caller numbers them)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(name)
+    names: list[str] = []
+
+    def positional(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    body = _NAMED_PARAMETER.sub(positional, sql)
+    arguments = f"({', '.join(['%s'] * len(names))})" if names else ""
+    return Prepared(f"PREPARE {name} AS {body}", f"EXECUTE {name}{arguments}", tuple(names))
+
+
+def deallocate(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(name)
+    return f"DEALLOCATE {name}"
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """A keyset page over (house_id, <time column>)."""
@@ -276,5 +315,7 @@ def _list_envelope(inner: str, order_by: str, shape: Shape) -> str:
 
 
 HEALTH = Statement("SELECT 1", {})
+#: The session's prepared statements (tests check that pages run prepared).
+PREPARED_STATEMENTS = Statement("SELECT name FROM pg_prepared_statements ORDER BY name", {})
 #: Homes, to estimate a summary's rows when no house_id narrows it (the table has one row a home).
 HOME_COUNT = Statement(f"SELECT count(*) FROM {HOME.name}", {})
