@@ -97,6 +97,31 @@ def test_idle_keep_alive_clients_beyond_the_pool_do_not_starve_others(server):
             session.close()
 
 
+def test_the_issue_probe_48_keep_alive_clients_on_32_workers(api_db):
+    """The probe as filed: 48 keep-alive clients, each pausing between requests, on the default pool of 32
+    (one request took 19 s on a thread per connection)."""
+    srv = LocalApiServer(("127.0.0.1", 0), workers=32)
+    start_in_thread(srv)
+
+    def client(_: int) -> float:
+        worst = 0.0
+        with requests.Session() as session:
+            for _ in range(10):
+                began = time.monotonic()
+                assert session.get(f"{srv.url}/energy?limit=10", timeout=30).status_code == 200
+                worst = max(worst, time.monotonic() - began)
+                time.sleep(0.3)  # idle on a kept-alive connection
+        return worst
+
+    try:
+        with ThreadPoolExecutor(48) as pool:
+            worst = max(pool.map(client, range(48)))
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert worst < 2.0, worst  # a thread per connection: the last 16 wait for whole sessions (> 3 s)
+
+
 def _slow_client(server, stop: threading.Event) -> None:
     """Sends a request head one byte at a time, never finishing it (slowloris)."""
     try:
