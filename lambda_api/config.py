@@ -9,7 +9,12 @@ In AWS the template sets these variables; the local server builds an `ApiConfig`
 | `SMARTHOME_API_DB_SECRET_ARN` | instead of a URL: a Secrets Manager secret in the RDS layout |
 |  | (`host`, `port`, `username`, `password`, `dbname`) |
 | `SMARTHOME_API_KEY` | when set, every route but `/health` needs the header `x-api-key` with this value |
+| `SMARTHOME_API_BASE_URL` | the public URL the `next` links start with (a custom domain with its base path); |
+|  | unset: API Gateway's own domain and stage from the event, never the client's Host header |
 | `SMARTHOME_API_CORS_ORIGINS` | comma-separated allowed origins (`*` for any); unset: no CORS headers |
+| `SMARTHOME_API_SUMMARY_MAX_ROWS` | raw rows one `/energy/summary` page may aggregate (default 600000: a home-year) |
+| `SMARTHOME_API_SUMMARY_CONCURRENCY` | summaries running at once, database-wide; beyond: 429 (default 4; 0: none) |
+| `SMARTHOME_API_SUMMARY_FREE_ROWS` | summaries that read fewer rows take no slot (default 10080: a home-week) |
 | `SMARTHOME_API_STATEMENT_TIMEOUT_MS` | server-side cap on one query (default 5000) |
 | `SMARTHOME_API_CONNECT_TIMEOUT_S` | cap on opening a connection (default 3) |
 """
@@ -34,13 +39,22 @@ class ApiConfig:
     database_secret_arn: str | None = None
     api_key: str | None = None
     cors_origins: tuple[str, ...] = ()
+    #: Public base URL for `next` links; None: the gateway's domain from the event.
+    base_url: str | None = None
     statement_timeout_ms: int = 5000
     connect_timeout_s: int = 3
+    #: The cost bounds of /energy/summary: rows per page, and pages aggregating at once (database-wide).
+    summary_max_rows: int = 600_000
+    summary_concurrency: int = 4
+    #: Summaries reading fewer raw rows than this (about a week of one home) take no slot.
+    summary_free_rows: int = 10_080
     application_name: str = "smarthome-api"
 
     def __post_init__(self) -> None:
         if self.statement_timeout_ms < 1 or self.connect_timeout_s < 1:
             raise ValueError("timeouts must be positive")
+        if self.summary_max_rows < 1 or self.summary_concurrency < 0:
+            raise ValueError("summary_max_rows must be positive and summary_concurrency not negative")
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
@@ -57,6 +71,10 @@ def load_config(env: Mapping[str, str] | None = None) -> ApiConfig:
         database_secret_arn=env.get("SMARTHOME_API_DB_SECRET_ARN") or None,
         api_key=env.get("SMARTHOME_API_KEY") or None,
         cors_origins=origins,
+        base_url=env.get("SMARTHOME_API_BASE_URL") or None,
         statement_timeout_ms=_int(env, "SMARTHOME_API_STATEMENT_TIMEOUT_MS", 5000),
         connect_timeout_s=_int(env, "SMARTHOME_API_CONNECT_TIMEOUT_S", 3),
+        summary_max_rows=_int(env, "SMARTHOME_API_SUMMARY_MAX_ROWS", 600_000),
+        summary_concurrency=_int(env, "SMARTHOME_API_SUMMARY_CONCURRENCY", 4),
+        summary_free_rows=_int(env, "SMARTHOME_API_SUMMARY_FREE_ROWS", 10_080),
     )

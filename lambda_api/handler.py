@@ -12,7 +12,6 @@ import logging
 import re
 import uuid
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from aws_lambda_powertools.event_handler import (
@@ -24,7 +23,7 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from lambda_api import responses, routes, runtime, schemas
+from lambda_api import gateway, responses, routes, runtime, schemas
 from lambda_api.columns import DEVICE_COLUMNS
 from lambda_api.config import ApiConfig
 from lambda_api.db import DatabaseUnavailable
@@ -42,62 +41,6 @@ _openapi_cache: dict[int, str] = {}
 def configure(config: ApiConfig) -> None:
     """Use this configuration instead of the environment's (the local server, tests)."""
     runtime.configure(config)
-
-
-# --- the request, as the routes see it ---------------------------------------------------------------
-
-
-def _request_v2(event: dict[str, Any], request_id: str) -> runtime.Request:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    context = event.get("requestContext") or {}
-    raw_path = event.get("rawPath") or "/"
-    stage = context.get("stage") or "$default"
-    route_path = raw_path
-    if stage != "$default" and raw_path.startswith(f"/{stage}"):
-        route_path = raw_path[len(stage) + 1 :] or "/"  # a named stage prefixes the path
-    if raw := event.get("rawQueryString"):
-        query = parse_qsl(raw, keep_blank_values=True)
-    else:
-        query = list((event.get("queryStringParameters") or {}).items())
-    return runtime.Request(
-        request_id=request_id,
-        method=(context.get("http") or {}).get("method", "GET").upper(),
-        path=route_path,
-        headers=headers,
-        query=query,
-        base_url=_base_url(headers, context, raw_path),
-    )
-
-
-def _request_v1(event: dict[str, Any], request_id: str) -> runtime.Request:
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    for name, values in (event.get("multiValueHeaders") or {}).items():
-        if values and name.lower() not in headers:
-            headers[name.lower()] = values[-1]
-    context = event.get("requestContext") or {}
-    multi = event.get("multiValueQueryStringParameters") or {}
-    single = event.get("queryStringParameters") or {}
-    query = [(k, v) for k, values in multi.items() for v in values] or list(single.items())
-    path = event.get("path") or "/"
-    return runtime.Request(
-        request_id=request_id,
-        method=str(event.get("httpMethod", "GET")).upper(),
-        path=path,
-        headers=headers,
-        query=query,
-        base_url=_base_url(headers, context, context.get("path") or path),
-    )
-
-
-def _base_url(headers: dict[str, str], context: dict[str, Any], path: str) -> str:
-    host = headers.get("host") or context.get("domainName") or "localhost"
-    scheme = headers.get("x-forwarded-proto", "https").split(",")[0].strip() or "https"
-    return f"{scheme}://{host}{path}"
-
-
-def _request_id(event: dict[str, Any]) -> str:
-    context = event.get("requestContext") or {}
-    return str(context.get("requestId") or uuid.uuid4())
 
 
 # --- resolvers ---------------------------------------------------------------------------------------
@@ -139,7 +82,11 @@ def _on_not_found(exc: NotFoundError) -> Response:
     path = request.path if request else "?"
     if _KNOWN_PATHS.fullmatch(path):
         return responses.error(
-            405, "method_not_allowed", "only GET is served here", _current_request_id(), headers={"Allow": "GET"}
+            405,
+            "method_not_allowed",
+            "only GET and HEAD are served here",
+            _current_request_id(),
+            headers={"Allow": "GET, HEAD"},
         )
     return responses.error(
         404, "not_found", "no such route; the routes are listed at /openapi.json", _current_request_id()
@@ -152,6 +99,16 @@ def _on_database_unavailable(exc: DatabaseUnavailable) -> Response:
         503,
         "unavailable",
         "the database is unavailable; retry later",
+        _current_request_id(),
+        headers={"Retry-After": "1"},
+    )
+
+
+def _on_over_budget(exc: routes.OverBudget) -> Response:
+    return responses.error(
+        429,
+        "too_many_requests",
+        "too many summaries are running; retry after the number of seconds in Retry-After",
         _current_request_id(),
         headers={"Retry-After": "1"},
     )
@@ -275,6 +232,7 @@ def build_resolver(cls: type, config: ApiConfig) -> Any:
     app.exception_handler(RequestValidationError)(_on_validation_error)
     app.exception_handler(routes.HomeNotFound)(_on_home_not_found)
     app.exception_handler(DatabaseUnavailable)(_on_database_unavailable)
+    app.exception_handler(routes.OverBudget)(_on_over_budget)
     app.exception_handler(Exception)(_on_unexpected)
     app.not_found(_on_not_found)
     app.use([_require_api_key])
@@ -293,33 +251,6 @@ def _resolvers(env: runtime.Environment) -> dict[str, Any]:
 # --- the entry point ---------------------------------------------------------------------------------
 
 
-def payload_version(event: Any) -> str | None:
-    """'2.0' for HTTP API events, '1.0' for REST API (and HTTP API v1-format) events, else None."""
-    if not isinstance(event, dict):
-        return None
-    if event.get("version") == "2.0":
-        return "2.0"
-    return "1.0" if "httpMethod" in event else None
-
-
-def _v2_query_parameters(raw_query: str) -> dict[str, str]:
-    """What API Gateway puts in queryStringParameters (repeats comma-joined), for hand-made events
-    that only carry rawQueryString: Powertools reads parameters from the former."""
-    joined: dict[str, str] = {}
-    for key, value in parse_qsl(raw_query, keep_blank_values=True):
-        joined[key] = f"{joined[key]},{value}" if key in joined else value
-    return joined
-
-
-def _with_request_id(result: dict[str, Any], version: str, request_id: str) -> dict[str, Any]:
-    if version == "1.0":
-        result.setdefault("multiValueHeaders", {})["X-Request-Id"] = [request_id]
-        result.get("headers", {}).pop("X-Request-Id", None)
-    else:
-        result.setdefault("headers", {})["X-Request-Id"] = request_id
-    return result
-
-
 def _fallback(version: str, status: int, code: str, message: str, request_id: str) -> dict[str, Any]:
     """A response built without Powertools, for events it cannot take and for its own failures."""
     body = responses.dumps({"error": {"status": status, "code": code, "message": message}, "request_id": request_id})
@@ -333,20 +264,29 @@ def _fallback(version: str, status: int, code: str, message: str, request_id: st
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """API Gateway proxy integration: an event in, a response dict out (same format as the event)."""
-    version = payload_version(event)
-    request_id = _request_id(event) if isinstance(event, dict) else str(uuid.uuid4())
+    version = gateway.payload_version(event)
+    request_id = gateway.request_id_of(event) if isinstance(event, dict) else str(uuid.uuid4())
     if version is None:
         result = _fallback("2.0", 400, "bad_event", "not an API Gateway proxy event", request_id)
-        return _with_request_id(result, "2.0", request_id)
+        return gateway.with_request_id(result, "2.0", request_id)
     if version == "2.0" and event.get("rawQueryString") and not event.get("queryStringParameters"):
-        event = {**event, "queryStringParameters": _v2_query_parameters(event["rawQueryString"])}
+        event = {**event, "queryStringParameters": gateway.v2_query_parameters(event["rawQueryString"])}
+    if version == "1.0":
+        event = gateway.split_v1_devices(event)
     env = runtime.current()
+    build_request = gateway.request_v2 if version == "2.0" else gateway.request_v1
     try:
-        env.request = _request_v2(event, request_id) if version == "2.0" else _request_v1(event, request_id)
+        env.request = build_request(event, request_id, env.config)
+        head = env.request.method == "HEAD"
+        if head:
+            env.request.method = "GET"
+            event = gateway.as_get(event, version)
         result = _resolvers(env)[version].resolve(event, context)
+        if head:
+            result = gateway.without_body(result, version)
     except Exception:
         logger.exception("request %s failed outside the routes", request_id)
         result = _fallback(version, 500, "internal", "internal error", request_id)
     finally:
         env.request = None
-    return _with_request_id(result, version, request_id)
+    return gateway.with_request_id(result, version, request_id)

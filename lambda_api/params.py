@@ -16,6 +16,8 @@ from datetime import UTC, datetime, timedelta
 from lambda_api.columns import DEVICE_COLUMNS
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+#: Eight bare digits are a basic-format ISO date (20160102), not 1970-08-21 in unix seconds.
+_BASIC_DATE = re.compile(r"[0-9]{8}", re.ASCII)
 _UNIX_SECONDS = re.compile(r"-?[0-9]{1,12}(\.[0-9]{1,6})?", re.ASCII)
 _ISO_SHAPE = re.compile(r"[0-9]{4}-?[0-9]{2}-?[0-9]{2}([T ][0-9:.,]+(Z|[+-][0-9:]+)?)?", re.ASCII | re.I)
 _TIME_ZONE = re.compile(r"[A-Za-z][A-Za-z0-9_+\-/]{0,63}", re.ASCII)
@@ -32,8 +34,20 @@ class BadParameter(ValueError):
 
 
 def parse_instant(parameter: str, text: str) -> datetime:
-    """ISO-8601 date or date-time (no offset means UTC) or unix seconds -> an aware UTC datetime."""
+    """ISO-8601 date or date-time (no offset means UTC) or unix seconds -> an aware UTC datetime.
+
+    Eight bare digits are read as a date (YYYYMMDD): as seconds they would be a day in 1970, which no
+    caller means. An instant whose UTC time falls outside years 1-9999 (0001-01-01T00:00+05:00) is a 400:
+    Python cannot represent it, and no reading is there.
+    """
     text = text.strip()
+    if _BASIC_DATE.fullmatch(text):
+        try:
+            return datetime.strptime(text, "%Y%m%d").replace(tzinfo=UTC)
+        except ValueError:
+            raise BadParameter(
+                parameter, "eight digits are a date, YYYYMMDD; this one is not a calendar date"
+            ) from None
     if _UNIX_SECONDS.fullmatch(text):
         try:
             return EPOCH + timedelta(seconds=float(text))
@@ -49,7 +63,10 @@ def parse_instant(parameter: str, text: str) -> datetime:
         value = datetime.fromisoformat(text)
     except ValueError:
         raise BadParameter(parameter, "not a valid calendar date or time") from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:
+        raise BadParameter(parameter, "outside the years 1-9999 once converted to UTC") from None
 
 
 @dataclass(frozen=True)

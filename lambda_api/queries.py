@@ -48,6 +48,45 @@ class Statement:
     params: dict[str, Any]
 
 
+_NAMED_PARAMETER = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One statement as a server-side prepared statement: PREPARE once per connection, then EXECUTE."""
+
+    prepare: str  # PREPARE <name> AS <sql with $1, $2, ...>
+    execute: str  # EXECUTE <name>(%s, %s, ...): the values still travel as psycopg2 parameters
+    names: tuple[str, ...]  # the parameter names, in $n order
+
+    def values(self, statement: Statement) -> list[Any]:
+        return [statement.params[name] for name in self.names]
+
+
+def prepared(sql: str, name: str) -> Prepared:
+    """`sql` (with `%(name)s` parameters) as PREPARE/EXECUTE text. PostgreSQL infers each parameter's type
+    from where it is used; a statement where it cannot is refused at PREPARE (the caller runs it plainly).
+    `name` must be a plain identifier (the caller numbers them)."""
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(name)
+    names: list[str] = []
+
+    def positional(match: re.Match[str]) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    body = _NAMED_PARAMETER.sub(positional, sql)
+    arguments = f"({', '.join(['%s'] * len(names))})" if names else ""
+    return Prepared(f"PREPARE {name} AS {body}", f"EXECUTE {name}{arguments}", tuple(names))
+
+
+def deallocate(name: str) -> str:
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise ValueError(name)
+    return f"DEALLOCATE {name}"
+
+
 @dataclass(frozen=True)
 class PageRequest:
     """A keyset page over (house_id, <time column>)."""
@@ -151,39 +190,98 @@ LEFT JOIN LATERAL (SELECT house_id, timeframe {ordered} OFFSET %(limit)s LIMIT 1
     return Statement(sql, params)
 
 
+#: Added to a bucket's start, then truncated: the next bucket's start (local days last 23 to 25 hours).
+NEXT_BUCKET_STEP = {"hour": "1 hour", "day": "26 hours"}
+#: Most raw minutes one bucket can hold, per interval: an hour, or a day of 25 hours (a DST change).
+BUCKET_MINUTES = {"hour": 60, "day": 25 * 60}
+
+
+def summary_scan_rows(interval: str, limit: int, cap: int) -> int:
+    """How many raw rows a summary page may aggregate: enough for `limit` + 1 whole buckets of minute
+    readings (so a page of gapless data is the same as without the bound), and never more than `cap`."""
+    return min((limit + 1) * BUCKET_MINUTES[interval], cap)
+
+
 def summary_page(
-    columns: tuple[str, ...], interval: str, aggregate: str, tz: str, page: PageRequest, shape: Shape
+    columns: tuple[str, ...], interval: str, aggregate: str, tz: str, page: PageRequest, shape: Shape, scan: int
 ) -> Statement:
     """Per home and hour/day (in time zone `tz`): one aggregate per device, plus the readings counted.
 
     A bucket starts at `period_start`; the first and last buckets only hold the minutes inside
     [start, end). The cursor's time is a bucket start, and every row of that bucket or later buckets is
     at or after it, so it can bound the scan of raw rows as well as the buckets.
+
+    The work of one page is bounded: it aggregates at most `scan` raw rows from the cursor, in primary
+    key order. The row `scan` places on (`cut`, found by an index-only walk of the key) is moved back to
+    the start of its bucket, so only whole buckets are aggregated, and when the page has no
+    (`limit` + 1)th bucket the next page starts at that cut. Whole-year requests thus cost a page's worth
+    of rows each, not a year's; a page may hold fewer than `limit` buckets (only when the data has gaps,
+    or `limit` x interval exceeds the cap). When the `scan`th row still lies in the page's first bucket,
+    the cut is the next bucket's start: that one bucket is read whole, and paging always moves forward.
+
+    Shapes: JSON is one row (rows, count, next key); "rows" (CSV) is the buckets, each followed by the
+    next key when there are no more than `limit` of them (columns `cut_house`, `cut_start`).
     """
     if interval not in INTERVALS:
         raise ValueError(interval)
     template = AGGREGATES[aggregate]
     aggregates = ", ".join(f"{template.format(c=ENERGY.column(c).name)} AS {c}" for c in columns)
     terms, params = _range_conditions(page, "timeframe")
-    params.update(interval=interval, tz=tz)
+    params.update(interval=interval, tz=tz, scan=scan, step=NEXT_BUCKET_STEP[interval])
+    keyed = f"FROM {ENERGY.name} {_where(terms)} ORDER BY house_id, timeframe"
+    bucket = "date_trunc(%(interval)s, {}, %(tz)s)"
+    cut = f"""
+cut AS MATERIALIZED (
+  SELECT CASE WHEN past_first THEN b_house ELSE f_house END AS h,
+         CASE WHEN past_first THEN b_start ELSE {bucket.format("f_start + %(step)s::interval")} END AS t
+  FROM (SELECT b.house_id AS b_house, {bucket.format("b.timeframe")} AS b_start, f.house_id AS f_house,
+               {bucket.format("f.timeframe")} AS f_start,
+               (b.house_id, {bucket.format("b.timeframe")}) > (f.house_id, {bucket.format("f.timeframe")}) AS past_first
+        FROM (SELECT house_id, timeframe {keyed} OFFSET %(scan)s LIMIT 1) AS b,
+             (SELECT house_id, timeframe {keyed} LIMIT 1) AS f) AS rows_at
+)"""
+    bounded = [*terms, "(house_id, timeframe) < (coalesce((SELECT h FROM cut), 2147483647), "
+               "coalesce((SELECT t FROM cut), 'infinity'::timestamptz))"]  # fmt: skip
     buckets = f"""
 SELECT house_id, period_start, readings, {", ".join(columns)} FROM (
-  SELECT house_id, date_trunc(%(interval)s, timeframe, %(tz)s) AS period_start, count(*) AS readings,
+  SELECT house_id, {bucket.format("timeframe")} AS period_start, count(*) AS readings,
          {aggregates}
-  FROM {ENERGY.name} {_where(terms)}
+  FROM {ENERGY.name} {_where(bounded)}
   GROUP BY 1, 2
 ) AS buckets
 ORDER BY house_id, period_start LIMIT %(fetch)s"""
     if shape == "rows":
-        return Statement(buckets, params)  # json_agg for both JSON shapes: buckets are few
+        sql = f"""
+WITH {cut}, page AS MATERIALIZED ({buckets})
+SELECT page.*, cut.h AS cut_house, cut.t AS cut_start FROM page LEFT JOIN cut ON true
+ORDER BY page.house_id, page.period_start"""
+        return Statement(sql, params)  # json_agg for both JSON shapes: buckets are few
     # Aggregating twice would cost more than holding the (small) page of buckets in a CTE.
     sql = f"""
-WITH page AS MATERIALIZED ({buckets})
-SELECT page_json.rows, page_json.n, next.house_id, next.period_start
+WITH {cut}, page AS MATERIALIZED ({buckets})
+SELECT page_json.rows, page_json.n, coalesce(next.house_id, cut.h), coalesce(next.period_start, cut.t)
 FROM ({_first_page_of("SELECT * FROM page ORDER BY house_id, period_start", "period_start")}) AS page_json
 LEFT JOIN LATERAL (SELECT house_id, period_start FROM page ORDER BY house_id, period_start
-                   OFFSET %(limit)s LIMIT 1) AS next ON true"""
+                   OFFSET %(limit)s LIMIT 1) AS next ON true
+LEFT JOIN cut ON true"""
     return Statement(sql, params)
+
+
+#: Advisory-lock space of the summary slots ("sh" + "su"): a constant no other client of the database uses.
+SUMMARY_LOCK_SPACE = 0x7368_7375
+
+
+def take_summary_slot(slots: int) -> Statement:
+    """Take the first free one of `slots` session advisory locks, or none (no row): the budget of
+    summaries running at once, shared by every connection (every Lambda environment) of the database.
+    generate_series yields 1, 2, ... in order and LIMIT stops the scan at the first lock taken (no ORDER
+    BY: a sort would evaluate the condition, and take a lock, for every slot), so one is held per call."""
+    sql = "SELECT s FROM generate_series(1, %(slots)s) AS s WHERE pg_try_advisory_lock(%(space)s, s) LIMIT 1"
+    return Statement(sql, {"slots": slots, "space": SUMMARY_LOCK_SPACE})
+
+
+def release_summary_slot(slot: int) -> Statement:
+    return Statement("SELECT pg_advisory_unlock(%(space)s, %(slot)s)", {"space": SUMMARY_LOCK_SPACE, "slot": slot})
 
 
 def homes(shape: Shape) -> Statement:
@@ -217,3 +315,7 @@ def _list_envelope(inner: str, order_by: str, shape: Shape) -> str:
 
 
 HEALTH = Statement("SELECT 1", {})
+#: The session's prepared statements (tests check that pages run prepared).
+PREPARED_STATEMENTS = Statement("SELECT name FROM pg_prepared_statements ORDER BY name", {})
+#: Homes, to estimate a summary's rows when no house_id narrows it (the table has one row a home).
+HOME_COUNT = Statement(f"SELECT count(*) FROM {HOME.name}", {})

@@ -7,7 +7,8 @@ request and the connection from the current execution environment (lambda_api.ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
@@ -16,7 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from lambda_api import queries, responses, runtime, schemas
 from lambda_api.columns import DEVICE, DEVICE_COLUMNS, ENERGY, HOME, WEATHER, WEATHER_COLUMNS, Table
 from lambda_api.config import DEFAULT_LIMIT, MAX_LIMIT
-from lambda_api.db import InvalidValue
+from lambda_api.db import DatabaseUnavailable, InvalidValue
 from lambda_api.params import BadParameter, Cursor, parse_devices, parse_time_zone, parse_timeframe, wants_csv
 from lambda_api.queries import PageRequest, Statement
 
@@ -66,16 +67,25 @@ def _current() -> tuple[runtime.Environment, runtime.Request]:
     return env, env.request
 
 
-def _serve_page(build: Callable[[queries.Shape], Statement], header: tuple[str, ...], limit: int) -> Response[str]:
+def _serve_page(
+    build: Callable[[queries.Shape], Statement], header: tuple[str, ...], limit: int, cut_columns: bool = False
+) -> Response[str]:
     """Run a page query as JSON (built by PostgreSQL) or as rows for CSV, and attach the next cursor.
 
     `build(shape) -> Statement`. JSON comes back as one row (rows, count, next key); CSV as
-    `limit + 1` rows, the extra one being the next page's first row.
+    `limit + 1` rows, the extra one being the next page's first row. With `cut_columns` (summaries),
+    each CSV row ends with the key where a bounded page stops, used when there is no extra row.
     """
     env, request = _current()
     if wants_csv(request.header("accept")):
         rows = env.db.fetch(build("rows"))
-        cursor = Cursor(rows[limit][0], rows[limit][1]).encode() if len(rows) > limit else None
+        cut = rows[0][-2:] if cut_columns and rows and rows[0][-2] is not None else None
+        if cut_columns:
+            rows = [row[:-2] for row in rows]
+        if len(rows) > limit:
+            cursor = Cursor(rows[limit][0], rows[limit][1]).encode()
+        else:
+            cursor = Cursor(cut[0], cut[1]).encode() if cut else None
         return responses.csv_page(request, header, rows[:limit], cursor)
     ((rows_json, count, next_house, next_time),) = env.db.fetch(build("fast_json"))
     if queries.has_non_json_number(rows_json):  # NaN/Infinity in the table: let json_agg quote them
@@ -167,15 +177,59 @@ def energy_summary(
     zone = parse_time_zone(tz)
     header = ("house_id", "period_start", "readings", *columns)
 
-    def build(shape: queries.Shape) -> Statement:
-        return queries.summary_page(columns, interval, agg, zone, page, shape)
+    env, _ = _current()
+    scan = queries.summary_scan_rows(interval, limit, env.config.summary_max_rows)
 
+    def build(shape: queries.Shape) -> Statement:
+        return queries.summary_page(columns, interval, agg, zone, page, shape, scan)
+
+    with summary_slot(env, _summary_cost(env, page, scan)):
+        try:
+            return _serve_page(build, header, limit, cut_columns=True)
+        except InvalidValue as exc:
+            if exc.sqlstate != INVALID_PARAMETER_VALUE:  # only the time zone name can be refused here
+                raise
+            raise BadParameter("tz", "unknown time zone; use an IANA name such as America/New_York") from None
+
+
+class OverBudget(RuntimeError):
+    """Every summary slot is taken: answered 429 with Retry-After, before any work is done."""
+
+
+def _summary_cost(env: runtime.Environment, page: PageRequest, scan: int) -> int:
+    """Raw rows a summary page may read at most: its scan bound, or fewer when the timeframe is short
+    (a minute a row, per home; the homes are counted only when no house_id narrows them)."""
+    if page.start is None or page.end is None:
+        return scan
+    minutes = int((page.end - page.start).total_seconds() // 60) + 1
+    if minutes >= scan:
+        return scan
+    homes = 1 if page.house_id is not None else int(env.db.fetch(queries.HOME_COUNT)[0][0])
+    return min(scan, minutes * max(homes, 1))
+
+
+@contextmanager
+def summary_slot(env: runtime.Environment, cost: int) -> Iterator[None]:
+    """Hold one of the database-wide summary slots (advisory locks) while a summary runs.
+
+    A summary aggregates up to `summary_max_rows` raw rows; the slots bound how many do so at once across
+    every environment, so a burst of them is turned away (429) instead of piling up on the database's
+    CPUs until every query, the cheap ones too, hits the statement timeout.
+
+    Summaries that read fewer rows than `summary_free_rows` (about a week of one home) need no slot.
+    """
+    slots = env.config.summary_concurrency
+    if slots <= 0 or cost < env.config.summary_free_rows:  # 0: no limit
+        yield
+        return
+    taken = env.db.fetch(queries.take_summary_slot(slots))
+    if not taken:
+        raise OverBudget(slots)
     try:
-        return _serve_page(build, header, limit)
-    except InvalidValue as exc:
-        if exc.sqlstate != INVALID_PARAMETER_VALUE:  # only the time zone name can be refused here
-            raise
-        raise BadParameter("tz", "unknown time zone; use an IANA name such as America/New_York") from None
+        yield
+    finally:
+        with suppress(DatabaseUnavailable):  # the session is gone, and its locks with it
+            env.db.fetch(queries.release_summary_slot(taken[0][0]))
 
 
 def register(app: Any) -> None:

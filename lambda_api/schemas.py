@@ -117,6 +117,11 @@ def page_responses(table: Table) -> dict[int, dict[str, Any]]:
             },
         },
         **_common_errors(),
+        **(
+            {429: _error("Too many summaries are running at once; retry after `Retry-After` seconds.")}
+            if table is SUMMARY
+            else {}
+        ),
     }
 
 

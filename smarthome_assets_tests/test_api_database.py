@@ -14,6 +14,7 @@ import pytest
 from lambda_api import runtime
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
+from lambda_api.queries import Statement
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.test_api_support import READER, call, create_api_database, drop_api_database
@@ -177,6 +178,16 @@ def test_the_connection_is_reused_across_warm_invocations(api_db, app_name):
     sessions = _sessions(api_db.admin_url, app_name)
     assert len(sessions) == 1
     assert sessions[0] == runtime.current().db.backend_pid()
+
+
+def test_pages_run_as_prepared_statements_prepared_once_per_connection(api_db, app_name):
+    for day in ("2016-01-02", "2016-01-03", "2016-01-02"):  # one statement text, other values
+        assert call("v2", "/energy", f"start={day}&limit=100").status == 200
+    db = runtime.current().db
+    prepared = db.prepared_statements()
+    assert len(prepared) == 2  # the page's statement and the listing query itself, each once
+    ambiguous = Statement("SELECT %(x)s + %(y)s", {"x": 3, "y": 4})  # PREPARE: operator is not unique
+    assert db.fetch(ambiguous) == [(7,)] and len(db.prepared_statements()) == 2  # so it ran plainly
 
 
 def test_a_dropped_connection_is_reopened_without_failing_the_request(api_db, app_name):

@@ -217,6 +217,8 @@ def v1_event(
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "abc123",
+            "domainName": "abc123.execute-api.eu-west-1.amazonaws.com",
+            "domainPrefix": "abc123",
             "httpMethod": method,
             "identity": {"sourceIp": "203.0.113.7", "userAgent": "pytest"},
             "path": f"/{stage}{path}",

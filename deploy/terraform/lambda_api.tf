@@ -99,6 +99,13 @@ resource "aws_lambda_function" "api" {
       SMARTHOME_API_CORS_ORIGINS         = join(",", var.api_cors_origins)
       SMARTHOME_API_STATEMENT_TIMEOUT_MS = "5000"
       SMARTHOME_API_CONNECT_TIMEOUT_S    = "3"
+      # `next` links: the custom domain when there is one, else API Gateway's own domain from the event.
+      SMARTHOME_API_BASE_URL = var.api_base_url
+      # Cost limits of /energy/summary (docs/API.md): raw rows per page, pages aggregating at once
+      # database-wide (beyond: 429 with Retry-After), and the size under which a page needs no slot.
+      SMARTHOME_API_SUMMARY_MAX_ROWS    = "600000"
+      SMARTHOME_API_SUMMARY_CONCURRENCY = tostring(var.api_summary_concurrency)
+      SMARTHOME_API_SUMMARY_FREE_ROWS   = "10080"
       # How long the parameters utility keeps the secret before asking Secrets Manager again.
       POWERTOOLS_PARAMETERS_MAX_AGE = "300"
       POWERTOOLS_SERVICE_NAME       = "smarthome-api"

@@ -162,6 +162,18 @@ variable "api_cors_origins" {
   default     = []
 }
 
+variable "api_base_url" {
+  description = "Public base URL of the API for `next` links (a custom domain); empty: API Gateway's own domain."
+  type        = string
+  default     = ""
+}
+
+variable "api_summary_concurrency" {
+  description = "/energy/summary pages aggregating at once, database-wide; beyond, 429. 0 disables the limit."
+  type        = number
+  default     = 4
+}
+
 variable "api_throttle_rate" {
   description = "Requests per second per API key (usage plan)."
   type        = number

@@ -29,6 +29,9 @@ class HttpRequest:
     client_ip: str
     body: bytes = b""
     scheme: str = "http"
+    #: The server's own host:port: the event's `domainName`, as API Gateway puts its own domain there
+    #: (never the client's Host header, which the client chooses).
+    server: str = "localhost"
 
 
 @dataclass
@@ -79,8 +82,8 @@ def to_v2_event(request: HttpRequest) -> dict[str, Any]:
         "requestContext": {
             "accountId": "000000000000",
             "apiId": LOCAL_API_ID,
-            "domainName": headers.get("host", "localhost"),
-            "domainPrefix": headers.get("host", "localhost").split(".")[0],
+            "domainName": request.server,
+            "domainPrefix": request.server.split(".")[0],
             "http": {
                 "method": request.method,
                 "path": parts.path or "/",
@@ -131,6 +134,8 @@ def to_v1_event(request: HttpRequest) -> dict[str, Any]:
         "requestContext": {
             "accountId": "000000000000",
             "apiId": LOCAL_API_ID,
+            "domainName": request.server,
+            "domainPrefix": request.server.split(".")[0],
             "httpMethod": request.method,
             "identity": {"sourceIp": request.client_ip, "userAgent": single.get("User-Agent", "")},
             "path": path,
