@@ -12,6 +12,8 @@ import zipfile
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.reader import SourceFormatError, TimeAxis, read_days, time_span
@@ -219,3 +221,24 @@ def test_an_unexpected_library_error_becomes_one_named_line():
         message = str(_describe("h.csv", exc))
         assert message.startswith("h.csv: cannot be read as HomeC (") and "\n" not in message
     assert "no detail" in str(_describe("h.csv", AssertionError()))
+
+
+@settings(max_examples=300, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.lists(st.sampled_from([b"a", b",", b"\r", b"\n", b"\r\n"]), max_size=20).map(b"".join),
+    chunk=st.integers(min_value=1, max_value=7),
+)
+def test_line_counting_and_splitting_agree_with_an_independent_count(data, chunk, monkeypatch):
+    """However the bytes are cut into reads, the counter and the splitter see the same lines as a regex."""
+    import io
+
+    from smarthome_assets.homec import source_file
+
+    monkeypatch.setattr(source_file, "_CHUNK", chunk)
+    counter = source_file.LineCountingReader(io.BytesIO(data))
+    while counter.read(chunk):
+        pass
+    lines = list(source_file.physical_lines(io.BytesIO(data)))
+    expected = physical_data_lines(data) + 1 if data else 0
+    assert counter.physical_lines == len(lines) == expected
+    assert lines == _LINE_END.split(data)[:expected]

@@ -90,8 +90,8 @@ class LineCountingReader(io.RawIOBase):
         returns = data.count(b"\r")
         if returns:
             newlines += returns - data.count(b"\r\n")
-            if self._last == b"\r" and data[:1] == b"\n":
-                newlines -= 1  # a \r\n split across two reads is one ending
+        if self._last == b"\r" and data[:1] == b"\n":
+            newlines -= 1  # a \r\n split across two reads is one ending
         self.terminators += newlines
         self.quotes += data.count(b'"')
         self.nuls += data.count(b"\0")
@@ -126,8 +126,9 @@ def physical_lines(stream: BinaryIO) -> Iterator[bytes]:
         parts = _LINE_END.split(body)
         rest = parts.pop() + tail
         yield from parts
-    rest = rest.removesuffix(b"\r")
-    if rest:
+    if rest.endswith(b"\r"):  # a last line ended by a lone \r (maybe empty: it still counts)
+        yield rest[:-1]
+    elif rest:  # a last line without an ending
         yield rest
 
 
