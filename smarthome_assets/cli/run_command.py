@@ -109,5 +109,11 @@ def _day_range(sources: list[Path], settings: Settings, args: argparse.Namespace
     first = max(first, args.first_day) if args.first_day else first
     last = min(last, args.last_day) if args.last_day else last
     if last < first:
-        sys.exit(f"smarthome: the files' days lie outside the partitions {settings.first_day}..{settings.last_day}")
+        files = f"{min(firsts)}..{max(lasts)}" if firsts else "unknown"
+        asked = f", days asked {args.first_day or '…'}..{args.last_day or '…'}"
+        asked = asked if args.first_day or args.last_day else ""
+        sys.exit(
+            f"smarthome: the files' days ({files}) lie outside the partitions {settings.first_day}..{settings.last_day}"
+            f"{asked}: set SMARTHOME_FIRST_DAY/SMARTHOME_LAST_DAY (or SMARTHOME_TIMEFRAME_ORIGIN) to cover them"
+        )
     return first, last
