@@ -21,6 +21,7 @@ Each row's `timeframe` is `TIMEFRAME_ORIGIN + (time - TIME_ORIGIN)` minutes (see
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -49,6 +50,7 @@ from smarthome_assets.homec.source_file import (
     check_header,
     column_at,
     open_source,
+    physical_line_blocks,
     physical_lines,
     time_span,
 )
@@ -272,20 +274,34 @@ class _ExactPass:
     @classmethod
     def run(cls, path: Path, name: str) -> _ExactPass:
         problems: dict[int, Quarantined] = {}
-        good: list[int] = []
-        line_no = 1
+        good: list[np.ndarray] = []
+        first = 2  # the line number of the block's first line (the header is line 1)
         with open_source(path, name) as stream:
-            lines = physical_lines(stream)
-            next(lines, None)
-            for line_no, raw in enumerate(lines, start=2):
-                problem = classify_line(raw)
-                if problem is None:
-                    good.append(line_no)
-                else:
-                    reason, column = problem
+            blocks = physical_line_blocks(stream)
+            header = next(blocks, [])
+            pending = header[1:]  # the first block starts with the header
+            for block in itertools.chain([pending], blocks):
+                numbers = np.arange(first, first + len(block), dtype=np.int64)
+                bad = _damaged_lines(block)
+                for i in bad:
+                    raw = block[i]
+                    reason, column = classify_line(raw) or ("unclassified damage", None)
                     text = raw[:500].decode("utf-8", errors="backslashreplace")
-                    problems[line_no] = Quarantined(line_no, reason, column, text)
-        return cls(problems, np.array(good, dtype=np.int64), max(0, line_no - 1))
+                    problems[first + i] = Quarantined(first + i, reason, column, text)
+                good.append(np.delete(numbers, bad) if bad else numbers)
+                first += len(block)
+        lines = np.concatenate(good) if good else np.zeros(0, dtype=np.int64)
+        return cls(problems, lines, first - 2)
+
+
+def _damaged_lines(block: list[bytes]) -> list[int]:
+    """Indexes of the lines `classify_line` rejects; a block without quotes, NULs or non-ASCII bytes (every
+    real HomeC block) only needs its field counts checked, which keeps this pass fast on a year."""
+    commas = _FIELDS - 1
+    joined = b"\n".join(block)
+    if b'"' in joined or b"\0" in joined or not joined.isascii():
+        return [i for i, raw in enumerate(block) if classify_line(raw) is not None]
+    return [i for i, raw in enumerate(block) if not raw or raw.count(b",") != commas]
 
 
 def classify_line(raw: bytes) -> tuple[str, str | None] | None:
@@ -309,13 +325,16 @@ def classify_line(raw: bytes) -> tuple[str, str | None] | None:
 
 
 class _GoodLines(io.RawIOBase):
-    """The file's header and good lines, each ending in `\\n`, as a stream for the parser."""
+    """The file's header and good lines, each ending in `\\n`, as a stream for the parser (a block at a time:
+    blocks without a damaged line are passed on whole)."""
 
     def __init__(self, path: Path, name: str, problems: dict[int, Quarantined]):
         super().__init__()
         self._stream = open_source(path, name)
-        self._lines = enumerate(physical_lines(self._stream), start=1)
+        self._blocks = physical_line_blocks(self._stream)
         self._problems = problems
+        self._bad = np.array(sorted(problems), dtype=np.int64)
+        self._first = 1  # line number of the next block's first line
         self._buffer = b""
 
     def readable(self) -> bool:
@@ -324,13 +343,15 @@ class _GoodLines(io.RawIOBase):
     def read(self, size: int = -1) -> bytes:
         parts, n = [self._buffer], len(self._buffer)
         while size < 0 or n < size:
-            item = next(self._lines, None)
-            if item is None:
+            block = next(self._blocks, None)
+            if block is None:
                 break
-            line_no, raw = item
-            if line_no not in self._problems:
-                parts.append(raw + b"\n")
-                n += len(raw) + 1
+            first, self._first = self._first, self._first + len(block)
+            if np.searchsorted(self._bad, self._first) > np.searchsorted(self._bad, first):
+                block = [raw for i, raw in enumerate(block, start=first) if i not in self._problems]
+            if block:
+                parts.append(b"\n".join(block) + b"\n")
+                n += len(parts[-1])
         data = b"".join(parts)
         cut = len(data) if size < 0 else size
         data, self._buffer = data[:cut], data[cut:]

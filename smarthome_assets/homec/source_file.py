@@ -115,6 +115,12 @@ class LineCountingReader(io.RawIOBase):
 
 def physical_lines(stream: BinaryIO) -> Iterator[bytes]:
     """The file's lines without their endings, split on `\\r\\n`, `\\r` or `\\n`, streamed in chunks."""
+    for block in physical_line_blocks(stream):
+        yield from block
+
+
+def physical_line_blocks(stream: BinaryIO) -> Iterator[list[bytes]]:
+    """`physical_lines` a chunk at a time: whole-chunk checks (no `"`, all ASCII) then spare per-line work."""
     rest = b""
     while True:
         chunk = stream.read(_CHUNK)
@@ -123,13 +129,14 @@ def physical_lines(stream: BinaryIO) -> Iterator[bytes]:
         data = rest + chunk
         # a chunk ending in \r may be the first half of a \r\n: keep it for the next chunk to decide
         body, tail = (data[:-1], b"\r") if data.endswith(b"\r") else (data, b"")
-        parts = _LINE_END.split(body)
+        parts = _LINE_END.split(body) if b"\r" in body else body.split(b"\n")  # bytes.split: 10x the regex
         rest = parts.pop() + tail
-        yield from parts
+        if parts:
+            yield parts
     if rest.endswith(b"\r"):  # a last line ended by a lone \r (maybe empty: it still counts)
-        yield rest[:-1]
+        yield [rest[:-1]]
     elif rest:  # a last line without an ending
-        yield rest
+        yield [rest]
 
 
 def _first_line(path: Path, name: str) -> bytes:
