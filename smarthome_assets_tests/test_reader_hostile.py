@@ -148,7 +148,9 @@ def test_time_in_milliseconds_is_named(tmp_path):
 def test_time_as_a_float(tmp_path):
     lines = [row(m, time=f"{contract.TIME_ORIGIN + m}.0") for m in range(3)]
     lines.append(row(3, time=f"{contract.TIME_ORIGIN + 3}.5"))
-    tables, report = read_all(write(tmp_path / "float.csv", lines))
+    path = write(tmp_path / "float.csv", lines)
+    assert time_span(path) == (contract.TIME_ORIGIN, contract.TIME_ORIGIN + 2)  # a fractional time is skipped
+    tables, report = read_all(path)
     assert tables[0][1].column("time_raw").to_pylist() == [contract.TIME_ORIGIN + m for m in range(3)]
     assert [(q.line, q.reason) for q in report.quarantined] == [(5, "time is not a whole number of seconds")]
 

@@ -36,6 +36,7 @@ _OTHER_ARCHIVES = {
     b"7z\xbc\xaf\x27\x1c": "a 7-Zip archive",
 }
 _LINE_END = re.compile(rb"\r\n|\r|\n")
+_WHOLE_TIME = re.compile(rb"^([+-]?[0-9]{1,18})(?:\.0*)?$")  # as the reader accepts it: 1451624400 or 1451624400.0
 
 
 def open_source(path: Path, name: str) -> BinaryIO:
@@ -175,7 +176,7 @@ def check_header(path: Path, name: str) -> None:
             "the first column is an unnamed row index (as pandas `to_csv` writes without index=False), not "
             "HomeC's `time`: write the file with `to_csv(..., index=False)` or delete the first column",
             line=1,
-            column=header[0],
+            column=header[0] or None,
         )
     if any('"' in h for h in header):
         raise SourceFormatError(
@@ -212,9 +213,9 @@ def time_span(path: Path, tail_bytes: int = 1 << 16) -> tuple[int, int] | None:
 
     def first_int(lines: list[bytes]) -> int | None:
         for raw in lines:
-            head = raw.split(b",", 1)[0].strip()
-            if head.lstrip(b"+-").isdigit() and len(head) < 19:
-                return int(head)
+            match = _WHOLE_TIME.match(raw.split(b",", 1)[0].strip())
+            if match:
+                return int(match.group(1))
         return None
 
     try:
