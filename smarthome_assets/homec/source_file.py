@@ -54,7 +54,7 @@ def open_source(path: Path, name: str) -> BinaryIO:
 
 
 class LineCountingReader(io.RawIOBase):
-    """Passes bytes through to the CSV parser while counting physical lines, `"` and NUL bytes.
+    """Passes bytes through to the CSV parser while counting physical lines (and reads holding `"` or NUL).
 
     Counting rides on the parser's own reads (one pass over the bytes, at memchr speed), so the count is
     independent of how the parser splits rows but costs no second read of the file.
@@ -88,14 +88,13 @@ class LineCountingReader(io.RawIOBase):
 
     def _observe(self, data: bytes) -> None:
         newlines = data.count(b"\n")
-        returns = data.count(b"\r")
-        if returns:
-            newlines += returns - data.count(b"\r\n")
+        if b"\r" in data:  # `in` is a memchr scan: far cheaper than count() on the (usual) LF-only file
+            newlines += data.count(b"\r") - data.count(b"\r\n")
         if self._last == b"\r" and data[:1] == b"\n":
             newlines -= 1  # a \r\n split across two reads is one ending
         self.terminators += newlines
-        self.quotes += data.count(b'"')
-        self.nuls += data.count(b"\0")
+        self.quotes += b'"' in data  # only whether there are any: reads with one send the file to the exact pass
+        self.nuls += b"\0" in data
         self.bytes_read += len(data)
         self._last = data[-1:]
 
