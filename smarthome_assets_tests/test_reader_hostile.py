@@ -244,3 +244,19 @@ def test_line_counting_and_splitting_agree_with_an_independent_count(data, chunk
     expected = physical_data_lines(data) + 1 if data else 0
     assert counter.physical_lines == len(lines) == expected
     assert lines == _LINE_END.split(data)[:expected]
+
+
+def test_a_step_back_in_days_between_two_parse_blocks_is_named_too():
+    """Within a block the step back is seen in the block; between blocks only the previous day can show it."""
+    import numpy as np
+    import pyarrow as pa
+
+    from smarthome_assets.homec.reader import _check_order
+
+    block = pa.table({"source_line": pa.array([900, 901], pa.int32()), "time_raw": [1, 2]})
+    days = np.array([16_801, 16_801])  # 2016-01-01
+    _check_order("h.csv", block, days, date(2016, 1, 1))  # the same day continues: fine
+    with pytest.raises(
+        SourceFormatError, match=r"h\.csv, line 900, column 'time': rows go back in time, from 2016-01-05"
+    ):
+        _check_order("h.csv", block, days, date(2016, 1, 5))

@@ -178,11 +178,11 @@ def _read_days_once(
     if exact is None:
         counter = LineCountingReader(open_source(path, name))
         source: io.RawIOBase = counter
-        first_row_line = lambda start, count: np.arange(start + 2, start + 2 + count, dtype=np.int64)  # noqa: E731
+        line_numbers = lambda start, count: np.arange(start + 2, start + 2 + count, dtype=np.int64)  # noqa: E731
     else:
         report.quarantined.extend(exact.problems.values())
         source = _GoodLines(path, name, exact.problems)
-        first_row_line = lambda start, count: exact.good_lines[start : start + count]  # noqa: E731
+        line_numbers = lambda start, count: exact.good_lines[start : start + count]  # noqa: E731
     pending: list[pa.Table] = []
     pending_day: date | None = None
     emitted: set[date] = set()
@@ -191,13 +191,13 @@ def _read_days_once(
         for batch in _batches(source, strict=exact is None):
             if exact is None and (counter.quotes or counter.nuls):
                 raise _RestartExactly
-            lines = first_row_line(row_index, batch.num_rows)
+            lines = line_numbers(row_index, batch.num_rows)
             row_index += batch.num_rows
             table = place_rows(pa.Table.from_batches([batch]), lines, axis, report, exact=exact is not None)
             if table.num_rows == 0:
                 continue
             days = day_numbers(table)
-            _check_order(name, axis, table, days)
+            _check_order(name, table, days, pending_day)
             for day_no in np.unique(days):  # sorted; on a well-formed file a batch holds 1-2 days
                 day = date(1970, 1, 1) + timedelta(days=int(day_no))
                 part = table.filter(pa.array(days == day_no))
@@ -221,20 +221,25 @@ def _read_days_once(
     report.data_lines = counter.data_lines if exact is None else exact.data_lines
 
 
-def _check_order(name: str, axis: TimeAxis, table: pa.Table, days: np.ndarray) -> None:
-    backwards = np.flatnonzero(np.diff(days) < 0)
-    if not backwards.size:
-        return
-    i = int(backwards[0])
+def _check_order(name: str, table: pa.Table, days: np.ndarray, previous_day: date | None) -> None:
+    """Days may only go forward (within a day any order is sorted out): name the step back, and say so when the
+    file looks sorted newest first, the usual cause (the partitions are not to blame)."""
     epoch = date(1970, 1, 1)
-    line = int(table.column("source_line")[i + 1].as_py())
-    before, after = epoch + timedelta(days=int(days[i])), epoch + timedelta(days=int(days[i + 1]))
-    newest_first = bool(np.all(np.diff(table.column("time_raw").to_numpy()[: i + 2]) < 0))
-    hint = "the file looks sorted newest first; " if newest_first else ""
+    steps = np.diff(days)
+    if previous_day is not None and days[0] < (previous_day - epoch).days:  # the step back is at a block boundary
+        before, after, line = previous_day, epoch + timedelta(days=int(days[0])), table.column("source_line")[0]
+    elif (steps < 0).any():
+        i = int(np.flatnonzero(steps < 0)[0])
+        before, after = epoch + timedelta(days=int(days[i])), epoch + timedelta(days=int(days[i + 1]))
+        line = table.column("source_line")[i + 1]
+    else:
+        return
+    head = table.column("time_raw").to_numpy()[:3]
+    hint = "the file looks sorted newest first; " if head.size > 1 and np.all(np.diff(head) < 0) else ""
     raise SourceFormatError(
         name,
         f"rows go back in time, from {before} to {after}: {hint}sort the file by time, oldest first",
-        line=line,
+        line=int(line.as_py()),
         column="time",
     )
 
