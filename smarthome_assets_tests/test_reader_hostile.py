@@ -260,3 +260,19 @@ def test_a_step_back_in_days_between_two_parse_blocks_is_named_too():
         SourceFormatError, match=r"h\.csv, line 900, column 'time': rows go back in time, from 2016-01-05"
     ):
         _check_order("h.csv", block, days, date(2016, 1, 5))
+
+
+def test_a_line_longer_than_a_parse_block_is_quarantined_not_a_parse_error(tmp_path):
+    """pyarrow parses a 3 MB line (its text is then too wide: quarantined) but fails on a 5 MB one, which sends the
+    file to the exact pass, where every line over 64 kB is quarantined as too long. Either way each is counted."""
+    wide = row(3, summary="x" * (3 << 20))
+    _tables, report = read_all(write(tmp_path / "wide.csv", [*minutes(3), wide]))
+    assert [(q.line, q.reason.split(":")[0]) for q in report.quarantined] == [(5, "summary too long")]
+
+    huge = row(4, temperature="9" * (5 << 20))
+    _tables, report = read_all(write(tmp_path / "huge.csv", [*minutes(3), wide, huge, row(5)]))
+    assert [(q.line, q.reason.split(":")[0]) for q in report.quarantined] == [
+        (5, "line too long"),
+        (6, "line too long"),
+    ]
+    assert all(len(q.text) <= 500 for q in report.quarantined) and report.staged_rows == 4
