@@ -114,6 +114,14 @@ def test_gzip_is_read_transparently_and_other_archives_are_named(tmp_path, excer
     with pytest.raises(SourceFormatError, match=r"cut\.csv\.gz: the gzip data is damaged or cut short"):
         list(read_days(cut, cut.name)[0])
 
+    corrupt = tmp_path / "corrupt.csv.gz"
+    data = bytearray(gz.read_bytes())
+    data[len(data) // 2 : len(data) // 2 + 64] = b"\xaa" * 64
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(SourceFormatError, match=r"corrupt\.csv\.gz: the gzip data is damaged or cut short"):
+        list(read_days(corrupt, corrupt.name)[0])
+    assert time_span(corrupt) is None
+
     archive = tmp_path / "HomeC.zip"
     with zipfile.ZipFile(archive, "w") as z:
         z.write(excerpt_path, "HomeC.csv")

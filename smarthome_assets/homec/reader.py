@@ -20,8 +20,10 @@ Each row's `timeframe` is `TIMEFRAME_ORIGIN + (time - TIME_ORIGIN)` minutes (see
 
 from __future__ import annotations
 
+import gzip
 import io
 import itertools
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -106,7 +108,7 @@ class _named_errors:
 
 def _describe(name: str, exc: BaseException) -> SourceFormatError:
     detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
-    if isinstance(exc, EOFError | OSError) and ("gzip" in detail.lower() or "compressed" in detail.lower()):
+    if isinstance(exc, zlib.error | gzip.BadGzipFile) or (isinstance(exc, EOFError) and "compressed" in detail.lower()):
         return SourceFormatError(
             name, f"the gzip data is damaged or cut short ({detail}): compress the original file again"
         )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import io
 import re
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -224,7 +225,7 @@ def time_span(path: Path, tail_bytes: int = 1 << 16) -> tuple[int, int] | None:
             first = first_int([line for _, line in zip(range(100), head_lines, strict=False)])
         with open_source(path, path.name) as stream:
             tail = _tail(stream, tail_bytes)
-    except (SourceFormatError, OSError, EOFError):
+    except (SourceFormatError, OSError, EOFError, zlib.error):
         return None
     last = first_int(list(reversed(tail)))
     if first is None or last is None:
