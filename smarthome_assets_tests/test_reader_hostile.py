@@ -163,6 +163,12 @@ def test_time_as_a_float(tmp_path):
     assert [(q.line, q.reason) for q in report.quarantined] == [(5, "time is not a whole number of seconds")]
 
 
+def test_a_first_time_with_two_minus_signs_is_quarantined_not_a_value_error(tmp_path):
+    """Found by the property test: `--1451624400` passed a digits check and int() raised ValueError."""
+    _tables, report = read_all(write(tmp_path / "minus.csv", [row(0, time=f"--{contract.TIME_ORIGIN}"), row(1)]))
+    assert [(q.line, q.reason) for q in report.quarantined] == [(2, "time is not an integer unix timestamp")]
+
+
 def test_time_too_big_for_int64_is_quarantined_not_an_overflow(tmp_path):
     lines = [*minutes(2), row(2, time="99999999999999999999999"), row(3, time=str(2**62))]
     _tables, report = read_all(write(tmp_path / "huge.csv", lines))

@@ -8,6 +8,7 @@ its text must fit every store (contract `max_bytes`). Each rejected row is count
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -155,7 +156,7 @@ def place_rows(table: pa.Table, lines: np.ndarray, axis: TimeAxis, report: ReadR
 def _time_reason(text: str) -> str:
     if text == "":
         return "time is empty"
-    if text.replace(".", "", 1).lstrip("-").isdigit():
+    if re.fullmatch(r"-?[0-9]+\.[0-9]*", text):
         return "time is not a whole number of seconds"
     return "time is not an integer unix timestamp"
 
