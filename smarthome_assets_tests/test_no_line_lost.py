@@ -155,6 +155,7 @@ def test_no_line_is_lost_and_postgres_holds_exactly_the_loaded_rows(tmp_path_fac
     except SourceFormatError as exc:
         message = str(exc)
         assert message.startswith("home.csv") and "\n" not in message
+        assert "report this" not in message, message  # the catch-all for unforeseen errors: a bug to fix
         event(f"rejected: {exc.reason.split(':')[0].split('(')[0][:40]}")
         assert loaded_times(database) == {"weather": [], "energy_consuming_device": []}
         return
