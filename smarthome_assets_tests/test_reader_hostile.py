@@ -152,6 +152,10 @@ def test_time_in_milliseconds_is_named(tmp_path):
         read_days(path, path.name)
     assert time_span(path) is None  # no OverflowError when the CLI picks the partitions
 
+    one_bad_row = write(tmp_path / "one.csv", [row(0, time=str(contract.TIME_ORIGIN * 1000)), *minutes(3, start=1)])
+    _tables, report = read_all(one_bad_row)  # one damaged first row does not condemn the file
+    assert [q.line for q in report.quarantined] == [2] and report.staged_rows == 3
+
 
 def test_time_as_a_float(tmp_path):
     lines = [row(m, time=f"{contract.TIME_ORIGIN + m}.0") for m in range(3)]

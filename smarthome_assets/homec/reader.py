@@ -129,27 +129,34 @@ def _guarded(days: Iterator[tuple[date, pa.Table]], name: str) -> Iterator[tuple
 
 
 def _check_time_unit(path: Path, name: str, axis: TimeAxis) -> None:
-    """Fail by name when `time` is in milli- or microseconds: every row would be off the file's clock."""
+    """Fail by name when `time` is in milli- or microseconds: every row would be off the file's clock.
+
+    Decided on the first three integer times (within the first 100 lines), all in the same unit, so that one
+    damaged first row is quarantined like any other instead of condemning the file."""
+    times: list[tuple[int, int]] = []
     with open_source(path, name) as stream:
         lines = physical_lines(stream)
         next(lines, None)
-        for line_no, raw in enumerate(lines, start=2):
+        for line_no, raw in zip(range(2, 102), lines, strict=False):
             head = raw.split(b",", 1)[0].strip()
             if _SIGNED_DIGITS.match(head):
-                value = int(head)
-                for unit, factor in (("milliseconds", 1_000), ("microseconds", 1_000_000)):
-                    off = abs(value - axis.time_origin) > MAX_TIME_OFFSET
-                    if off and abs(value // factor - axis.time_origin) <= MAX_TIME_OFFSET:
-                        raise SourceFormatError(
-                            name,
-                            f"time is in {unit} ({value}); HomeC counts in seconds (e.g. {axis.time_origin}): "
-                            f"divide the column by {factor:,}",
-                            line=line_no,
-                            column="time",
-                        )
-                return
-            if line_no > 100:
-                return
+                times.append((line_no, int(head)))
+                if len(times) == 3:
+                    break
+    for unit, factor in (("milliseconds", 1_000), ("microseconds", 1_000_000)):
+        if times and all(
+            abs(value - axis.time_origin) > MAX_TIME_OFFSET
+            and abs(value // factor - axis.time_origin) <= MAX_TIME_OFFSET
+            for _, value in times
+        ):
+            line_no, value = times[0]
+            raise SourceFormatError(
+                name,
+                f"time is in {unit} ({value}); HomeC counts in seconds (e.g. {axis.time_origin}): "
+                f"divide the column by {factor:,}",
+                line=line_no,
+                column="time",
+            )
 
 
 class _RestartExactly(Exception):
