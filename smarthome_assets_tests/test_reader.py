@@ -108,13 +108,16 @@ def test_duplicated_minute_keeps_the_first(tmp_path):
     assert tables[0][1].column("use_kw").to_pylist() == ["1.5"] * 4
 
 
-def test_not_utf8_names_line_and_column(tmp_path):
+def test_not_utf8_line_is_quarantined_with_line_and_column(tmp_path):
+    """Bytes that are not UTF-8 damage one line (crash debris, a stray latin-1 byte): that line is
+    quarantined with its column, the others load."""
     path = write(tmp_path / "latin1.csv", minutes(3))
     data = path.read_bytes().replace(b"clear-night", "cl\xe9ar".encode("latin-1"), 1)
     path.write_bytes(data)
-    with pytest.raises(SourceFormatError, match="not UTF-8") as info:
-        read_all(path)
-    assert info.value.line == 2 and info.value.column == "icon"
+    _tables, report = read_all(path)
+    (q,) = report.quarantined
+    assert (q.line, q.column, q.reason.split(":")[0]) == (2, "icon", "not UTF-8 text")
+    assert report.staged_rows == 2 and report.data_lines == 3
 
 
 def test_rows_out_of_day_order_are_a_clear_error(tmp_path):

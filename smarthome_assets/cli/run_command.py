@@ -109,8 +109,9 @@ def _day_range(sources: list[Path], settings: Settings, args: argparse.Namespace
     first = max(first, args.first_day) if args.first_day else first
     last = min(last, args.last_day) if args.last_day else last
     if last < first:
+        files = f"{min(firsts)}..{max(lasts)}" if firsts else "unknown"
         sys.exit(
-            f"smarthome: the days asked for ({first} .. {last}) lie outside the files' days or the partitions "
-            f"({FIRST_DAY} .. {today})"
+            f"smarthome: the days asked for ({first} .. {last}) lie outside the files' days ({files}) or the "
+            f"partitions ({FIRST_DAY} .. {today})"
         )
     return first, last

@@ -44,6 +44,7 @@ class SourceColumn:
     unit: str
     low: float | None = None  # physical range used by the data-quality checks
     high: float | None = None
+    max_bytes: int | None = None  # text columns: the widest value (UTF-8 bytes) every store accepts
 
     @property
     def is_power(self) -> bool:
@@ -57,6 +58,18 @@ class SourceColumn:
     def is_numeric(self) -> bool:
         return self.kind is not ColumnKind.WEATHER_TEXT
 
+    def sql_type(self, dialect: str) -> str:
+        """This column's type in a store: `postgres` (the operational tables) or `redshift` (the warehouse).
+
+        Text is bounded in bytes, as Redshift's VARCHAR(n) counts them; PostgreSQL keeps `text` with a CHECK
+        on `octet_length` (migration 0003) so both stores accept exactly the same values.
+        """
+        if self.kind is ColumnKind.TIME:
+            return "bigint" if dialect == "postgres" else "BIGINT"
+        if self.is_numeric:
+            return "double precision" if dialect == "postgres" else "DOUBLE PRECISION"
+        return "text" if dialect == "postgres" else f"VARCHAR({self.max_bytes})"
+
 
 def _kw(raw: str, name: str, kind: ColumnKind = ColumnKind.APPLIANCE) -> SourceColumn:
     return SourceColumn(raw, name, kind, "kW", low=0.0)
@@ -65,6 +78,10 @@ def _kw(raw: str, name: str, kind: ColumnKind = ColumnKind.APPLIANCE) -> SourceC
 def _weather(raw: str, name: str, unit: str, low: float | None, high: float | None) -> SourceColumn:
     return SourceColumn(raw, name, ColumnKind.WEATHER_NUMBER, unit, low, high)
 
+
+#: The widest `icon` or `summary`, in UTF-8 bytes, that every store takes (the warehouse's VARCHAR(64); the
+#: real file's longest is 24). A longer value is quarantined by the reader, before any load, with its line.
+TEXT_MAX_BYTES = 64
 
 #: The 32 columns in file order.
 COLUMNS: tuple[SourceColumn, ...] = (
@@ -88,10 +105,10 @@ COLUMNS: tuple[SourceColumn, ...] = (
     _kw("Living room [kW]", "living_room_kw"),
     _kw("Solar [kW]", "solar_kw", ColumnKind.GENERATION),
     _weather("temperature", "temperature", "°F", -60.0, 130.0),
-    SourceColumn("icon", "icon", ColumnKind.WEATHER_TEXT, ""),
+    SourceColumn("icon", "icon", ColumnKind.WEATHER_TEXT, "", max_bytes=TEXT_MAX_BYTES),
     _weather("humidity", "humidity", "fraction", 0.0, 1.0),
     _weather("visibility", "visibility", "mi", 0.0, None),
-    SourceColumn("summary", "summary", ColumnKind.WEATHER_TEXT, ""),
+    SourceColumn("summary", "summary", ColumnKind.WEATHER_TEXT, "", max_bytes=TEXT_MAX_BYTES),
     _weather("apparentTemperature", "apparent_temperature", "°F", -90.0, 150.0),
     _weather("pressure", "pressure", "hPa", 850.0, 1100.0),
     _weather("windSpeed", "wind_speed", "mph", 0.0, None),

@@ -1,375 +1,386 @@
-"""Read a HomeC-shaped CSV strictly, in bounded memory, and split it into days.
+"""Read a HomeC-shaped CSV strictly, in bounded memory, and split it into days, losing no line.
 
-The reader checks what makes a file unusable (not UTF-8, empty, a wrong header) and fails with a
-`SourceFormatError` naming the file, line and column. Rows it cannot place are quarantined with their
-line number and reason, never dropped: a row with the wrong number of fields (a truncated last line,
-for instance), a `time` that is not an integer (the junk last row of the real file), a time outside
-the configured range, or a second row for the same minute. Everything else is kept as text: turning
-text into numbers is the cleaning step's job, with its own counted rules.
+Every physical line after the header ends up staged or quarantined, and the count of lines comes from
+the raw bytes (source_file.LineCountingReader), not from the parser, so the accounting can fail.
 
-Each row's `timeframe` is `TIMEFRAME_ORIGIN + (time - TIME_ORIGIN)` minutes. On a well-formed file
-that is exactly the row position (`time` goes up by one a row) and, unlike the position, it stays right
-when a row is missing or repeated.
+The parser never treats `"` as quoting (a HomeC file has no quoted fields): with quoting on, one stray
+quote made pyarrow join the rest of the file into a single field and the rows vanished. A line holding a
+`"`, a NUL byte, bytes that are not UTF-8, or the wrong number of fields is quarantined with its line,
+column and reason. Files that cannot be HomeC at all (a wrong header or separator, a pandas index column,
+an archive, `time` in milliseconds, days none of which are partitions) fail with a `SourceFormatError`
+naming file, line, column, the reason and what to do; no library error escapes as a traceback.
+
+Two passes only when needed: the fast pass parses with pyarrow assuming a clean file; at the first sign
+of damage (a malformed row, a quote or NUL byte seen, a line count that disagrees) the exact pass walks
+the lines once, classifies the damaged ones, and the parse restarts on the good lines alone, whose line
+numbers are then known exactly. The real file and generated years take the fast pass.
+
+Each row's `timeframe` is `TIMEFRAME_ORIGIN + (time - TIME_ORIGIN)` minutes (see rows.py).
 """
 
 from __future__ import annotations
 
-import csv
+import gzip
 import io
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+import itertools
+import re
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from smarthome_assets.homec import contract
+from smarthome_assets.homec.errors import SourceFormatError
+from smarthome_assets.homec.rows import (
+    STAGED_PREFIX,
+    TEXT_COLUMNS,
+    NeedsExactPass,
+    Quarantined,
+    ReadReport,
+    TimeAxis,
+    day_numbers,
+    finish_day,
+    place_rows,
+)
+from smarthome_assets.homec.source_file import (
+    MAX_TIME_OFFSET,
+    LineCountingReader,
+    check_header,
+    column_at,
+    open_source,
+    physical_line_blocks,
+    physical_lines,
+    time_span,
+)
 
-#: Columns of a staged day: where the row came from, its instant, then the source columns as text.
-STAGED_PREFIX = ("source_line", "time_raw", "timeframe")
-TEXT_COLUMNS = tuple(c.name for c in contract.COLUMNS[1:])
+__all__ = [
+    "STAGED_PREFIX",
+    "TEXT_COLUMNS",
+    "Quarantined",
+    "ReadReport",
+    "SourceFormatError",
+    "TimeAxis",
+    "check_header",
+    "read_days",
+    "time_span",
+]
+
 _BLOCK_SIZE = 2 << 20  # bytes of CSV parsed at a time: bounds memory whatever the file size (2 MB: measured
 # faster and leaner than 8 MB, 0.25 s and 198 MB peak vs 0.61 s and 318 MB for a year)
-_INTEGER = r"^-?[0-9]+$"
+_FIELDS = len(contract.RAW_HEADER)
+_SIGNED_DIGITS = re.compile(rb"^-?[0-9]{1,24}$")
+_MAX_LINE_BYTES = 1 << 16  # far above a real line (about 250 bytes), far below a parse block (2 MB)
 
 
-class SourceFormatError(ValueError):
-    """The file cannot be read as HomeC at all; says where: file, line, column."""
+def read_days(
+    path: Path, name: str, axis: TimeAxis | None = None
+) -> tuple[Iterator[tuple[date, pa.Table]], ReadReport]:
+    """Stream a file as (day, rows of that day) in time order, with a report filled as it goes.
 
-    def __init__(self, file: str, message: str, *, line: int | None = None, column: str | None = None):
-        self.file, self.line, self.column = file, line, column
-        where = file + (f", line {line}" if line is not None else "")
-        where += f", column {column!r}" if column is not None else ""
-        super().__init__(f"{where}: {message}")
-
-
-@dataclass(frozen=True)
-class TimeAxis:
-    """How `time` maps to instants, and which days are accepted."""
-
-    time_origin: int = contract.TIME_ORIGIN
-    timeframe_origin: datetime = contract.TIMEFRAME_ORIGIN
-    seconds_per_unit: int = contract.SECONDS_PER_TIME_UNIT
-    first_day: date | None = None
-    last_day: date | None = None  # inclusive
-
-    def timeframe_us(self, time_raw: np.ndarray) -> np.ndarray:
-        origin_us = int(self.timeframe_origin.timestamp() * 1_000_000)
-        return origin_us + (time_raw - self.time_origin) * (self.seconds_per_unit * 1_000_000)
+    Days come out once each (a restart after finding damage emits them again; consumers overwrite by day);
+    the report is complete when the iterator is exhausted. Raises SourceFormatError, and only that.
+    """
+    axis = axis or TimeAxis()
+    report = ReadReport(file=name)
+    with _named_errors(name):
+        check_header(path, name)
+        _check_time_unit(path, name, axis)
+    return _guarded(_read_days(path, name, axis, report), name), report
 
 
-@dataclass
-class Quarantined:
-    line: int
-    reason: str
-    column: str | None
-    text: str
+class _named_errors:
+    """Turn any library error met while reading into a one-line SourceFormatError (never a raw traceback)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, _tb):
+        if exc is None or isinstance(exc, SourceFormatError | NeedsExactPass) or not isinstance(exc, Exception):
+            return False
+        raise _describe(self.name, exc) from exc
 
 
-@dataclass
-class ReadReport:
-    """What happened to every data line of one file: staged + quarantined == data_lines."""
-
-    file: str
-    data_lines: int = 0
-    staged_rows: int = 0
-    rows_per_day: dict[str, int] = field(default_factory=dict)
-    quarantined: list[Quarantined] = field(default_factory=list)
-
-    def quarantine_counts(self) -> dict[str, int]:
-        counts: dict[str, int] = {}
-        for q in self.quarantined:
-            key = q.reason.split(":")[0]
-            counts[key] = counts.get(key, 0) + 1
-        return counts
-
-
-def check_header(path: Path, name: str) -> None:
-    """Fail clearly on an empty file, a non-UTF-8 header or one that is not HomeC's 32 columns."""
-    with open(path, "rb") as handle:
-        first = handle.readline()
-    if not first:
-        raise SourceFormatError(name, "the file is empty (expected the HomeC header and data rows)")
-    try:
-        text = first.decode("utf-8").rstrip("\r\n")
-    except UnicodeDecodeError as exc:
-        raise SourceFormatError(name, f"not UTF-8 text (byte {exc.start})", line=1) from exc
-    header = next(csv.reader([text.removeprefix("\ufeff")]))
-    expected = list(contract.RAW_HEADER)
-    if header == expected:
-        return
-    missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected]
-    if missing:
-        hint = f"; found instead: {', '.join(map(repr, extra))}" if extra else ""
-        raise SourceFormatError(
-            name, f"missing column(s) {', '.join(map(repr, missing))}{hint}", line=1, column=missing[0]
+def _describe(name: str, exc: BaseException) -> SourceFormatError:
+    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else "no detail"
+    if isinstance(exc, zlib.error | gzip.BadGzipFile) or (isinstance(exc, EOFError) and "compressed" in detail.lower()):
+        return SourceFormatError(
+            name, f"the gzip data is damaged or cut short ({detail}): compress the original file again"
         )
-    if extra:
-        raise SourceFormatError(
-            name,
-            f"unexpected column(s) {', '.join(map(repr, extra))} (HomeC has exactly 32 columns)",
-            line=1,
-            column=extra[0],
-        )
-    moved = next(c for c, h in zip(expected, header, strict=True) if c != h)
-    raise SourceFormatError(name, "columns are out of order (expected HomeC's order)", line=1, column=moved)
-
-
-def find_structural_problems(path: Path, name: str) -> dict[int, Quarantined]:
-    """The slow, exact pass, used only when the fast parser met malformed rows: line -> problem."""
-    problems: dict[int, Quarantined] = {}
-    expected = len(contract.RAW_HEADER)
-    with open(path, encoding="utf-8", newline="") as handle:
-        handle.readline()
-        for line_no, raw in enumerate(handle, start=2):
-            text = raw.rstrip("\r\n")
-            fields = next(csv.reader([text])) if text else []
-            if len(fields) != expected:
-                problems[line_no] = Quarantined(
-                    line_no, f"wrong number of fields: {len(fields)}, expected {expected}", None, text[:500]
-                )
-    return problems
-
-
-def first_non_utf8(path: Path, name: str) -> SourceFormatError:
-    """Locate the first undecodable byte: its line and column."""
-    with open(path, "rb") as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                fields = raw[: exc.start].count(b",")
-                column = contract.RAW_HEADER[fields] if fields < len(contract.RAW_HEADER) else None
-                return SourceFormatError(
-                    name, f"not UTF-8 text (byte {exc.start} of the line)", line=line_no, column=column
-                )
-    return SourceFormatError(name, "not UTF-8 text")
-
-
-def _open_batches(path: Path, on_invalid: Callable[[pcsv.InvalidRow], str]) -> pcsv.CSVStreamingReader:
-    return pcsv.open_csv(
-        path,
-        read_options=pcsv.ReadOptions(block_size=_BLOCK_SIZE, skip_rows=1, column_names=["time", *TEXT_COLUMNS]),
-        parse_options=pcsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False),
-        convert_options=pcsv.ConvertOptions(
-            column_types={n: pa.string() for n in ["time", *TEXT_COLUMNS]},
-            strings_can_be_null=False,
-            quoted_strings_can_be_null=False,
-        ),
+    if isinstance(exc, OSError):
+        return SourceFormatError(name, f"cannot be read ({detail}): check the path and its permissions")
+    return SourceFormatError(
+        name,
+        f"cannot be read as HomeC ({type(exc).__name__}: {detail}): check the file is an unmodified HomeC CSV; "
+        "if it is, report this error with the file",
     )
 
 
-def read_days(path: Path, name: str, axis: TimeAxis = TimeAxis()) -> tuple[Iterator[tuple[date, pa.Table]], ReadReport]:
-    """Stream a file as (day, rows of that day) in time order, with a report filled as it goes.
-
-    Days come out once each; the report is complete when the iterator is exhausted.
-    """
-    check_header(path, name)
-    report = ReadReport(file=name)
-    return _read_days(path, name, axis, report), report
+def _guarded(days: Iterator[tuple[date, pa.Table]], name: str) -> Iterator[tuple[date, pa.Table]]:
+    with _named_errors(name):
+        yield from days
 
 
-class _MalformedRowsFound(Exception):
-    """The fast parser skipped a row: start again with the exact line-by-line pass."""
+def _check_time_unit(path: Path, name: str, axis: TimeAxis) -> None:
+    """Fail by name when `time` is in milli- or microseconds: every row would be off the file's clock.
+
+    Decided on the first three integer times (within the first 100 lines), all in the same unit, so that one
+    damaged first row is quarantined like any other instead of condemning the file."""
+    times: list[tuple[int, int]] = []
+    with open_source(path, name) as stream:
+        lines = physical_lines(stream)
+        next(lines, None)
+        for line_no, raw in zip(range(2, 102), lines, strict=False):
+            head = raw.split(b",", 1)[0].strip()
+            if _SIGNED_DIGITS.match(head):
+                times.append((line_no, int(head)))
+                if len(times) == 3:
+                    break
+    for unit, factor in (("milliseconds", 1_000), ("microseconds", 1_000_000)):
+        if times and all(
+            abs(value - axis.time_origin) > MAX_TIME_OFFSET
+            and abs(value // factor - axis.time_origin) <= MAX_TIME_OFFSET
+            for _, value in times
+        ):
+            line_no, value = times[0]
+            raise SourceFormatError(
+                name,
+                f"time is in {unit} ({value}); HomeC counts in seconds (e.g. {axis.time_origin}): "
+                f"divide the column by {factor:,}",
+                line=line_no,
+                column="time",
+            )
+
+
+class _RestartExactly(Exception):
+    """The fast pass found damage: classify every line exactly and parse again."""
 
 
 def _read_days(path: Path, name: str, axis: TimeAxis, report: ReadReport) -> Iterator[tuple[date, pa.Table]]:
-    """Parse once, assuming a well-formed file; on the first malformed row, locate them all and restart.
-
-    A restart re-emits the days already emitted (consumers overwrite by day), and the report starts over.
-    """
-    structural: dict[int, Quarantined] | None = None
+    exact: _ExactPass | None = None
     while True:
         try:
-            yield from _read_days_once(path, name, axis, report, structural)
-            return
-        except _MalformedRowsFound:
-            structural = find_structural_problems(path, name)
-            report.staged_rows, report.rows_per_day, report.quarantined = 0, {}, []
+            yield from _read_days_once(path, name, axis, report, exact)
+            break
+        except (_RestartExactly, NeedsExactPass):
+            if exact is not None:
+                raise SourceFormatError(name, "the exact pass still met unparseable rows; report this") from None
+            exact = _ExactPass.run(path, name)
+            report.reset()
+    if report.staged_rows == 0 and report.outside_days:
+        first, last = report.outside_days
+        raise SourceFormatError(
+            name,
+            f"none of the file's days ({first}..{last}) are in the partitions ({axis.describe_days()}): set "
+            "SMARTHOME_FIRST_DAY/SMARTHOME_LAST_DAY (or SMARTHOME_TIMEFRAME_ORIGIN) to cover them",
+            column="time",
+        )
 
 
 def _read_days_once(
-    path: Path, name: str, axis: TimeAxis, report: ReadReport, structural: dict[int, Quarantined] | None
+    path: Path, name: str, axis: TimeAxis, report: ReadReport, exact: _ExactPass | None
 ) -> Iterator[tuple[date, pa.Table]]:
-    report.quarantined.extend((structural or {}).values())
-    good_lines = _good_line_numbers(structural or {})
+    if exact is None:
+        counter = LineCountingReader(open_source(path, name))
+        source: io.RawIOBase = counter
+        line_numbers = lambda start, count: np.arange(start + 2, start + 2 + count, dtype=np.int64)  # noqa: E731
+    else:
+        report.quarantined.extend(exact.problems.values())
+        source = _GoodLines(path, name, exact.problems)
+        line_numbers = lambda start, count: exact.good_lines[start : start + count]  # noqa: E731
     pending: list[pa.Table] = []
     pending_day: date | None = None
     emitted: set[date] = set()
     row_index = 0
-    for batch in _batches(path, name, expect_malformed=structural is not None):
-        lines = good_lines(row_index, batch.num_rows)
-        row_index += batch.num_rows
-        table = _place_rows(pa.Table.from_batches([batch]), lines, axis, report)
-        if table.num_rows == 0:
-            continue
-        days = _day_numbers(table)
-        backwards = np.flatnonzero(np.diff(days) < 0)
-        if backwards.size:
-            line = int(table.column("source_line")[int(backwards[0]) + 1].as_py())
-            raise SourceFormatError(
-                name, "a row goes back to an earlier day: sort the file by time", line=line, column="time"
-            )
-        for day_no in np.unique(days):  # sorted; on a well-formed file a batch holds 1-2 days
-            day = date(1970, 1, 1) + timedelta(days=int(day_no))
-            part = table.filter(pa.array(days == day_no))
-            if day in emitted:
-                raise SourceFormatError(
-                    name,
-                    f"rows for {day} appear again after later days: sort the file by time",
-                    line=int(part.column("source_line")[0].as_py()),
-                    column="time",
-                )
-            if pending_day is not None and day != pending_day:
-                emitted.add(pending_day)
-                yield pending_day, _finish_day(pending, report)
-                pending = []
-            pending_day = day
-            pending.append(part)
+    with source:
+        for batch in _batches(source, strict=exact is None):
+            if exact is None and (counter.quotes or counter.nuls):
+                raise _RestartExactly
+            lines = line_numbers(row_index, batch.num_rows)
+            row_index += batch.num_rows
+            table = place_rows(pa.Table.from_batches([batch]), lines, axis, report, exact=exact is not None)
+            if table.num_rows == 0:
+                continue
+            days = day_numbers(table)
+            _check_order(name, table, days, pending_day)
+            for day_no in np.unique(days):  # sorted; on a well-formed file a batch holds 1-2 days
+                day = date(1970, 1, 1) + timedelta(days=int(day_no))
+                part = table.filter(pa.array(days == day_no))
+                if day in emitted:
+                    raise SourceFormatError(
+                        name,
+                        f"rows for {day} appear again after later days: sort the file by time, oldest first",
+                        line=int(part.column("source_line")[0].as_py()),
+                        column="time",
+                    )
+                if pending_day is not None and day != pending_day:
+                    emitted.add(pending_day)
+                    yield pending_day, finish_day(pending, report)
+                    pending = []
+                pending_day = day
+                pending.append(part)
+    if exact is None and (counter.quotes or counter.nuls or row_index != counter.data_lines):
+        raise _RestartExactly
     if pending_day is not None:
-        yield pending_day, _finish_day(pending, report)
-    report.data_lines = report.staged_rows + len(report.quarantined)
+        yield pending_day, finish_day(pending, report)
+    report.data_lines = counter.data_lines if exact is None else exact.data_lines
 
 
-def _batches(path: Path, name: str, *, expect_malformed: bool) -> Iterator[pa.RecordBatch]:
-    malformed = 0
+def _check_order(name: str, table: pa.Table, days: np.ndarray, previous_day: date | None) -> None:
+    """Days may only go forward (within a day any order is sorted out): name the step back, and say so when the
+    file looks sorted newest first, the usual cause (the partitions are not to blame)."""
+    epoch = date(1970, 1, 1)
+    steps = np.diff(days)
+    if previous_day is not None and days[0] < (previous_day - epoch).days:  # the step back is at a block boundary
+        before, after, line = previous_day, epoch + timedelta(days=int(days[0])), table.column("source_line")[0]
+    elif (steps < 0).any():
+        i = int(np.flatnonzero(steps < 0)[0])
+        before, after = epoch + timedelta(days=int(days[i])), epoch + timedelta(days=int(days[i + 1]))
+        line = table.column("source_line")[i + 1]
+    else:
+        return
+    head = table.column("time_raw").to_numpy()[:3]
+    hint = "the file looks sorted newest first; " if head.size > 1 and np.all(np.diff(head) < 0) else ""
+    raise SourceFormatError(
+        name,
+        f"rows go back in time, from {before} to {after}: {hint}sort the file by time, oldest first",
+        line=int(line.as_py()),
+        column="time",
+    )
 
-    def on_invalid(_row: pcsv.InvalidRow) -> str:
-        nonlocal malformed
-        malformed += 1
-        return "skip"
 
+def _batches(source, *, strict: bool) -> Iterator[pa.RecordBatch]:
+    """Parse with quoting off: a `"` is an ordinary byte, so it can never join lines.
+
+    No invalid-row handler: pyarrow decodes a bad row's text for the handler and prints a traceback when
+    that text is not UTF-8. Any parse error in the fast pass sends the file to the exact pass instead.
+    """
     try:
-        for batch in _open_batches(path, on_invalid):
-            if malformed and not expect_malformed:
-                raise _MalformedRowsFound
-            yield batch
-    except pa.ArrowInvalid as exc:
-        if "utf8" in str(exc).lower():
-            raise first_non_utf8(path, name) from exc
-        raise SourceFormatError(name, f"cannot be parsed as CSV: {exc}") from exc
-    if malformed and not expect_malformed:
-        raise _MalformedRowsFound
-
-
-def _good_line_numbers(structural: dict[int, Quarantined]) -> Callable[[int, int], np.ndarray]:
-    """Map the n-th parsed row to its line in the file, skipping the lines that were quarantined."""
-    bad = np.array(sorted(structural), dtype=np.int64)
-
-    def lines(start: int, count: int) -> np.ndarray:
-        index = np.arange(start, start + count, dtype=np.int64)
-        if bad.size == 0:
-            return index + 2
-        # the k-th good line is k + 2 + (bad lines at or before it): solve by a short fixed point
-        line = index + 2
-        for _ in range(bad.size + 1):
-            shifted = index + 2 + np.searchsorted(bad, line, side="right")
-            if np.array_equal(shifted, line):
-                break
-            line = shifted
-        return line
-
-    return lines
-
-
-def _place_rows(table: pa.Table, lines: np.ndarray, axis: TimeAxis, report: ReadReport) -> pa.Table:
-    """Give each row its line, raw time and timeframe; quarantine rows whose time is unusable."""
-    time_text = table.column("time")
-    try:  # the fast path: every `time` an integer
-        time_raw = pc.cast(time_text, pa.int64()).to_numpy()
-        is_int = np.ones(table.num_rows, dtype=bool)
-    except pa.ArrowInvalid:
-        is_int = pc.match_substring_regex(time_text, _INTEGER).to_numpy(zero_copy_only=False)
-        time_raw = np.zeros(table.num_rows, dtype=np.int64)
-        if is_int.any():
-            time_raw[is_int] = pc.cast(time_text.filter(pa.array(is_int)), pa.int64()).to_numpy()
-    keep = is_int.copy()
-    for i in np.flatnonzero(~is_int):
-        report.quarantined.append(
-            Quarantined(int(lines[i]), "time is not an integer unix timestamp", "time", _row_text(table, i))
+        reader = pcsv.open_csv(
+            source,
+            read_options=pcsv.ReadOptions(block_size=_BLOCK_SIZE, skip_rows=1, column_names=["time", *TEXT_COLUMNS]),
+            parse_options=pcsv.ParseOptions(quote_char=False, escape_char=False, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={n: pa.string() for n in ["time", *TEXT_COLUMNS]},
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
-    timeframe = axis.timeframe_us(time_raw)
-    if axis.first_day or axis.last_day:
-        day = timeframe // 86_400_000_000
-        low = (axis.first_day - date(1970, 1, 1)).days if axis.first_day else day.min()
-        high = (axis.last_day - date(1970, 1, 1)).days if axis.last_day else day.max()
-        outside = keep & ((day < low) | (day > high))
-        for i in np.flatnonzero(outside):
-            report.quarantined.append(
-                Quarantined(int(lines[i]), "time outside the configured date range", "time", _row_text(table, i))
-            )
-        keep &= ~outside
-    mask = pa.array(keep)
-    placed = table.drop_columns(["time"]).filter(mask)
-    placed = placed.add_column(0, "timeframe", pa.array(timeframe[keep], pa.timestamp("us", tz="UTC")))
-    placed = placed.add_column(0, "time_raw", pa.array(time_raw[keep], pa.int64()))
-    return placed.add_column(0, "source_line", pa.array(lines[keep], pa.int32()))
+        yield from reader
+    except pa.ArrowInvalid:
+        if strict:  # a malformed row or bytes that are not UTF-8: the exact pass finds the line
+            raise _RestartExactly from None
+        raise
 
 
-def _day_numbers(table: pa.Table) -> np.ndarray:
-    us = table.column("timeframe").cast(pa.int64()).to_numpy()
-    return us // 86_400_000_000
+@dataclass
+class _ExactPass:
+    """Every damaged line of a file, classified line by line, and the line numbers of the good ones."""
+
+    problems: dict[int, Quarantined]
+    good_lines: np.ndarray
+    data_lines: int
+
+    @classmethod
+    def run(cls, path: Path, name: str) -> _ExactPass:
+        problems: dict[int, Quarantined] = {}
+        good: list[np.ndarray] = []
+        first = 2  # the line number of the block's first line (the header is line 1)
+        with open_source(path, name) as stream:
+            blocks = physical_line_blocks(stream)
+            header = next(blocks, [])
+            pending = header[1:]  # the first block starts with the header
+            for block in itertools.chain([pending], blocks):
+                numbers = np.arange(first, first + len(block), dtype=np.int64)
+                bad = _damaged_lines(block)
+                for i in bad:
+                    raw = block[i]
+                    reason, column = classify_line(raw) or ("unclassified damage", None)
+                    text = raw[:500].decode("utf-8", errors="backslashreplace")
+                    problems[first + i] = Quarantined(first + i, reason, column, text)
+                good.append(np.delete(numbers, bad) if bad else numbers)
+                first += len(block)
+        lines = np.concatenate(good) if good else np.zeros(0, dtype=np.int64)
+        return cls(problems, lines, first - 2)
 
 
-def _finish_day(parts: list[pa.Table], report: ReadReport) -> pa.Table:
-    """Quarantine repeated minutes (the first occurrence wins) and count the day's rows."""
-    day = pa.concat_tables(parts).combine_chunks() if len(parts) > 1 else parts[0]
-    minutes = day.column("time_raw").to_numpy()
-    order = np.argsort(minutes, kind="stable")
-    sorted_minutes = minutes[order]
-    repeated = np.zeros(day.num_rows, dtype=bool)
-    repeated[order[1:][sorted_minutes[1:] == sorted_minutes[:-1]]] = True
-    if repeated.any():
-        first_line = {}
-        for i in order:
-            first_line.setdefault(int(minutes[i]), int(day.column("source_line")[int(i)].as_py()))
-        for i in np.flatnonzero(repeated):
-            line = int(day.column("source_line")[int(i)].as_py())
-            report.quarantined.append(
-                Quarantined(
-                    line,
-                    f"duplicate minute: same time as line {first_line[int(minutes[i])]}",
-                    "time",
-                    _row_text(day, int(i), staged=True),
-                )
-            )
-        day = day.filter(pa.array(~repeated))
-    if not np.all(np.diff(day.column("time_raw").to_numpy()) > 0):
-        day = day.take(pa.array(np.argsort(day.column("time_raw").to_numpy(), kind="stable")))
-    report.staged_rows += day.num_rows
-    key = str(date(1970, 1, 1) + timedelta(days=int(_day_numbers(day.slice(0, 1))[0])))
-    report.rows_per_day[key] = report.rows_per_day.get(key, 0) + day.num_rows
-    return day
+def _damaged_lines(block: list[bytes]) -> list[int]:
+    """Indexes of the lines `classify_line` rejects; a block without quotes, NULs or non-ASCII bytes (every
+    real HomeC block) only needs its field counts checked, which keeps this pass fast on a year."""
+    commas = _FIELDS - 1
+    joined = b"\n".join(block)
+    if b'"' in joined or b"\0" in joined or not joined.isascii():
+        return [i for i, raw in enumerate(block) if classify_line(raw) is not None]
+    return [i for i, raw in enumerate(block) if not raw or len(raw) > _MAX_LINE_BYTES or raw.count(b",") != commas]
 
 
-def _row_text(table: pa.Table, i: int, staged: bool = False) -> str:
-    skip = ("source_line", "timeframe") if staged else ()
-    values = [table.column(c)[i].as_py() for c in table.column_names if c not in skip]
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="").writerow(["" if v is None else v for v in values])
-    return buffer.getvalue()[:500]
+def classify_line(raw: bytes) -> tuple[str, str | None] | None:
+    """Why a physical data line cannot be a HomeC row (reason, column), or None when it can be parsed."""
+    if not raw:
+        return "empty line", None
+    if len(raw) > _MAX_LINE_BYTES:
+        return f"line too long: {len(raw):,} bytes (a HomeC line has about 250)", None
+    quote = raw.find(b'"')
+    if quote >= 0:
+        return "a double quote in a value: HomeC has no quoted fields, the line is damaged", column_at(raw, quote)
+    nul = raw.find(b"\0")
+    if nul >= 0:
+        return "binary bytes (NUL) in the line: damaged, e.g. written during a crash", column_at(raw, nul)
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"not UTF-8 text: byte {exc.start} of the line", column_at(raw, exc.start)
+    fields = raw.count(b",") + 1
+    if fields != _FIELDS:
+        return f"wrong number of fields: {fields}, expected {_FIELDS}", None
+    return None
 
 
-def time_span(path: Path, tail_bytes: int = 1 << 16) -> tuple[int, int] | None:
-    """The first and last integer `time` of a file, reading only its head and tail (to pick partitions)."""
+class _GoodLines(io.RawIOBase):
+    """The file's header and good lines, each ending in `\\n`, as a stream for the parser (a block at a time:
+    blocks without a damaged line are passed on whole)."""
 
-    def first_int(lines: list[bytes]) -> int | None:
-        for raw in lines:
-            head = raw.split(b",", 1)[0].strip()
-            if head.lstrip(b"+-").isdigit():
-                return int(head)
-        return None
+    def __init__(self, path: Path, name: str, problems: dict[int, Quarantined]):
+        super().__init__()
+        self._stream = open_source(path, name)
+        self._blocks = physical_line_blocks(self._stream)
+        self._problems = problems
+        self._bad = np.array(sorted(problems), dtype=np.int64)
+        self._first = 1  # line number of the next block's first line
+        self._buffer = b""
 
-    with open(path, "rb") as handle:
-        handle.readline()
-        first = first_int([handle.readline() for _ in range(100)])
-        handle.seek(0, 2)
-        size = handle.tell()
-        handle.seek(max(0, size - tail_bytes))
-        tail = handle.read().splitlines()[1:]
-    last = first_int(list(reversed(tail)))
-    return (first, last) if first is not None and last is not None else None
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        parts, n = [self._buffer], len(self._buffer)
+        while size < 0 or n < size:
+            block = next(self._blocks, None)
+            if block is None:
+                break
+            first, self._first = self._first, self._first + len(block)
+            if np.searchsorted(self._bad, self._first) > np.searchsorted(self._bad, first):
+                block = [raw for i, raw in enumerate(block, start=first) if i not in self._problems]
+            if block:
+                parts.append(b"\n".join(block) + b"\n")
+                n += len(parts[-1])
+        data = b"".join(parts)
+        cut = len(data) if size < 0 else size
+        data, self._buffer = data[:cut], data[cut:]
+        return data
+
+    def readinto(self, buffer) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._stream.close()
+        super().close()

@@ -19,12 +19,13 @@ from smarthome_assets.ingestion import arrow_files, layout
 from smarthome_assets.ingestion.registry import HomeRegistry, RegisteredHome
 from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore, sha256_of_file
 
-MANIFEST_VERSION = 2  # 2: records the time axis the days were staged with
+MANIFEST_VERSION = 3  # 2: records the time axis; 3: data_lines counted on the bytes, quotes never parsed
 
 
 @dataclass
 class Manifest:
-    """What landing one file produced; `data_lines == staged_rows + quarantined_rows` always."""
+    """What landing one file produced. `data_lines` is counted on the file's bytes, apart from the parser, so
+    the blocking check `data_lines == staged_rows + quarantined_rows` fails if a line is ever lost."""
 
     file: str
     house_id: int

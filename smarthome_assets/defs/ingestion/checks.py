@@ -33,7 +33,8 @@ RAW_CSV_CHECKS = [
         "rows_accounted_for",
         asset=RAW_CSV,
         blocking=True,
-        description="Every data line of every file is staged or quarantined: none lost.",
+        description="Every physical line of every file (counted on its bytes, apart from the CSV parser) is staged "
+        "or quarantined: none lost.",
     ),
     dg.AssetCheckSpec(
         "no_quarantined_rows",
@@ -101,6 +102,13 @@ def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
             check_name="rows_accounted_for",
             passed=not unbalanced,
             severity=ERROR,
+            description="; ".join(
+                f"{m.file}: {m.data_lines:,} lines in the file but {m.staged_rows:,} staged + "
+                f"{m.quarantined_rows:,} quarantined: a reader fault, nothing was loaded; report it with the file"
+                for m in manifests
+                if m.file in unbalanced
+            )
+            or None,
             metadata={
                 "data_lines": sum(m.data_lines for m in manifests),
                 "staged": sum(m.staged_rows for m in manifests),
