@@ -1,4 +1,9 @@
-"""Where the HomeC files come from: local paths, one file per home."""
+"""Local HomeC files to deliver into the incoming zone before landing (`smarthome run --csv`, tests).
+
+The incoming zone (layout.py) is the only way in: these paths are copied there by `raw_csv` (and by the
+CLI), each as its own home (incoming.deliver), and landed like any delivery. Empty by default: the
+platform then lands what homes deliver, watched by the `incoming_deliveries` sensor.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from smarthome_assets.homec.reader import TimeAxis
 
 @dataclass(frozen=True)
 class HomeCSources:
-    """The source files to land; when `paths` is empty, every `*.csv` in `default_dir` (generated data).
+    """The local files to deliver; `default_dir` is where `smarthome run` generates data when given none.
 
     `timeframe_origin` is the instant the first row (`time == contract.TIME_ORIGIN`) stands for. Rows
     before the first day of the partitions (HomeC's first day) are quarantined by the reader.
@@ -27,21 +32,8 @@ class HomeCSources:
         return TimeAxis(timeframe_origin=self.timeframe_origin, first_day=contract.TIMEFRAME_ORIGIN.date())
 
     def files(self) -> list[Path]:
-        if self.paths:
-            files = [Path(p).expanduser().resolve() for p in self.paths]
-        elif self.default_dir:
-            files = sorted(Path(self.default_dir).glob("*.csv"))
-        else:
-            files = []
+        files = [Path(p).expanduser().resolve() for p in self.paths]
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             raise FileNotFoundError(f"source file(s) not found: {', '.join(missing)}")
-        if not files:
-            raise FileNotFoundError(
-                "no HomeC source files: set SMARTHOME_SOURCE_FILES, or run `smarthome generate` "
-                f"to create some in {self.default_dir or 'the data folder'}"
-            )
-        names = [f.name for f in files]
-        if len(set(names)) != len(names):
-            raise ValueError(f"two source files share a name (a name is a home's identity): {names}")
         return files
