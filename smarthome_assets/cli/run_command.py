@@ -20,6 +20,7 @@ from smarthome_assets.definitions import defs
 from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.ingestion import incoming, watch
+from smarthome_assets.ingestion.landing import deliver_local
 from smarthome_assets.ingestion.watch import LANDED_BY_TAG
 from smarthome_assets.lib.partitions import FIRST_DAY, range_tags
 from smarthome_assets.services.dagster_instance import apply_dagster_process_env, local_instance
@@ -60,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     resources = resources_for_env(settings)
     store = resources["object_store"]
     days, rejected = _deliver_and_land(store, sources, settings)
+    if not days and not rejected:
+        print("smarthome: nothing changed (every file is already landed, or a duplicate): no run", flush=True)
+        return 0
     first, last = _day_range(days, args)
     print(
         f"smarthome: {len(sources)} file(s), {first} .. {last} ({(last - first).days + 1} days), "
@@ -107,7 +111,7 @@ def _deliver_and_land(
 
     A rejected file is not landed (no trace of it); the run still starts so that `raw_csv` reports the
     error with file, line and column, as for any run."""
-    delivered = {incoming.deliver(store, path, settings.timeframe_origin).path for path in sources}
+    delivered = {deliver_local(store, path, settings.timeframe_origin).path for path in sources}
     try:
         outcomes = watch.land_pending(
             store, watch.pending(incoming.list_deliveries(store), watch.Cursor()), FIRST_DAY, log=None

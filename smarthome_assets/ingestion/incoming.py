@@ -133,14 +133,16 @@ def deliver(
     The home is where the file comes from: its stem, unless that home already holds deliveries from
     another path, then `<stem>-2`, `-3`, ... So `h1/HomeC.csv` and `h2/HomeC.csv` are two homes, and the
     same path delivered again is the same home (its changed bytes replace the previous version).
-    Unchanged bytes are not copied again.
+    Unchanged bytes are not copied again. Given `home` (an existing one), its `_source.json` is kept.
     """
     path = path.expanduser().resolve()
     declared = SourceDeclaration(time_axis=ROW_POSITION, timeframe_origin=timeframe_origin, origin=str(path))
+    current = _current_declaration_bytes(store, home) if home else None
     home = home or _home_for(store, path, declared)
     if not _HOME_NAME.match(home):
         raise DeliveryError(f"{home!r} is not a usable home name (letters, digits, '.', '_', '-')")
-    if _current_declaration_bytes(store, home) != declared.to_json():  # rewriting would re-land every delivery
+    if current is None and _current_declaration_bytes(store, home) != declared.to_json():
+        # only when new or changed: rewriting it would make the sensor re-check every delivery of the home
         store.put_bytes(layout.source_declaration_key(home), declared.to_json())
     delivery = Delivery(home, path.name if path.name.lower().endswith(".csv") else f"{path.name}.csv")
     target = store.local_path(delivery.key)

@@ -23,10 +23,11 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from smarthome_assets.homec.reader import ReadReport, TimeAxis, read_days
-from smarthome_assets.ingestion import arrow_files, layout
+from smarthome_assets.ingestion import arrow_files, incoming, layout
 from smarthome_assets.ingestion.incoming import Delivery
 from smarthome_assets.ingestion.registry import HomeRegistry
 from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore, sha256_of_file
@@ -260,6 +261,17 @@ def current_manifests(store: ObjectStore, home: str | None = None) -> list[Manif
             if manifest is not None:
                 manifests.append(manifest)
     return sorted(manifests, key=lambda m: (m.landed_ns, m.file))
+
+
+def deliver_local(store: ObjectStore, path: Path, timeframe_origin: datetime) -> Delivery:
+    """Deliver a local file into the incoming zone (incoming.deliver), except that bytes already landed
+    for a home go to that home under their own name: the same data under another name is a duplicate
+    of that home's delivery, not a second home."""
+    sha256 = sha256_of_file(path)
+    twin = next((m for m in current_manifests(store) if m.sha256 == sha256), None)
+    if twin is not None:
+        return incoming.deliver(store, path, timeframe_origin, home=twin.home)
+    return incoming.deliver(store, path, timeframe_origin)
 
 
 def manifests_for_days(manifests: list[Manifest], days) -> list[Manifest]:

@@ -18,9 +18,8 @@ from smarthome_assets.database.loading import day_range_bounds
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.defs.ingestion import checks
 from smarthome_assets.homec import contract
-from smarthome_assets.ingestion import incoming
 from smarthome_assets.ingestion.clean_days import CleanResult, clean_range, load_clean_days, staged_homes_by_day
-from smarthome_assets.ingestion.landing import current_manifests, manifests_for_days, merged_reasons
+from smarthome_assets.ingestion.landing import current_manifests, deliver_local, manifests_for_days, merged_reasons
 from smarthome_assets.ingestion.registry import HomeRegistry
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.ingestion.watch import LANDED_BY_TAG, REJECTED, land_incoming
@@ -48,7 +47,7 @@ def raw_csv(
     # UI, tests) land what is pending in the incoming zone first, each delivery whole (atomic per file).
     statuses: dict[str, str] = {}
     if LANDED_BY_TAG not in context.run.tags:
-        own = {incoming.deliver(object_store, p, sources.timeframe_origin).path for p in sources.files()}
+        own = {deliver_local(object_store, p, sources.timeframe_origin).path for p in sources.files()}
         outcomes = land_incoming(object_store, log=context.log.info)
         statuses = {o.delivery.path: o.status for o in outcomes}
         for outcome in outcomes:
