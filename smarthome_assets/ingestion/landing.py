@@ -120,14 +120,14 @@ def land_delivery(
     axis_key = describe_axis(axis)
     if previous and previous.time_axis == axis_key and fingerprint and previous.fingerprint == fingerprint:
         previous.skipped = True
-        return Landing(delivery, UNCHANGED, previous, reason="unchanged (same fingerprint)")
+        return Landing(delivery, UNCHANGED, previous, reason="same fingerprint")
     with _local_copy(store, delivery) as path:
         sha256 = sha256_of_file(path)
         if previous and (previous.sha256, previous.time_axis) == (sha256, axis_key):
             previous.fingerprint = fingerprint or previous.fingerprint
             previous.save(store)  # same version, new fingerprint: the next check needs no read
             previous.skipped = True
-            return Landing(delivery, UNCHANGED, previous, reason="unchanged (same checksum)")
+            return Landing(delivery, UNCHANGED, previous, reason="same checksum")
         if previous is None:
             twin = _same_bytes(store, delivery, sha256, axis_key)
             if twin is not None:
