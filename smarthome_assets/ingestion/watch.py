@@ -4,8 +4,9 @@ One tick: list the zone (one listing, fingerprints only), keep the deliveries wh
 cursor has not seen, land them (landing.py: atomic, skips unchanged bytes and duplicates), and turn
 the days they touched into contiguous day ranges, each one run. The cursor maps each delivery to the
 fingerprint it was handled at; it is stored by Dagster with the sensor, so it survives a restart of the
-daemon. Run keys are derived from the deliveries' checksums and the range, so the same bytes never
-cause a second run even if the cursor were lost (and landing would report them unchanged anyway).
+daemon. Run keys are derived from the deliveries' checksums, landing ids and the range, so one landing
+never causes a second run even if the cursor were lost (landing would report it unchanged anyway), while
+bytes that come back after a change are a new landing and run again.
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ class Outcome:
     status: str  # landed, unchanged, duplicate, rejected
     reason: str = ""
     days: list[str] = field(default_factory=list)
-    sha256: str = ""
+    version: str = ""  # checksum and landing id of the current version: what a run key is made of
     error: Exception | None = field(default=None, repr=False)
 
 
@@ -63,11 +64,12 @@ class Outcome:
 class DayRange:
     first: date
     last: date  # inclusive
-    deliveries: tuple[tuple[str, str], ...]  # (path, sha256) of the deliveries touching it
+    deliveries: tuple[tuple[str, str], ...]  # (path, checksum@landing) of the deliveries touching it
 
     @property
     def run_key(self) -> str:
-        """Same deliveries (same bytes) and same range -> same key: Dagster will not start it twice."""
+        """Same landings and same range -> same key: Dagster will not start it twice. The landing id is in
+        it, so bytes that come back after a change (v1, v2, v1 again) are a new landing and run again."""
         digest = hashlib.sha256(repr(self.deliveries).encode()).hexdigest()[:20]
         return f"incoming:{self.first}..{self.last}:{digest}"
 
@@ -106,10 +108,11 @@ def land_incoming(store: ObjectStore, log: Callable[[str], None] | None = None) 
 
 
 def _outcome(landing: Landing, fingerprint: str) -> Outcome:
-    sha = landing.manifest.sha256 if landing.manifest else ""
+    m = landing.manifest
+    version = f"{m.sha256[:16]}@{m.landing}" if m else ""
     reason = landing.reason or f"landed: {landing.manifest.staged_rows:,} rows over {len(landing.days)} day(s)"
     days = landing.days if landing.outcome in (LANDED, UNCHANGED) else []
-    return Outcome(landing.delivery, fingerprint, landing.outcome, reason=reason, days=days, sha256=sha)
+    return Outcome(landing.delivery, fingerprint, landing.outcome, reason=reason, days=days, version=version)
 
 
 def day_ranges(outcomes: Iterable[Outcome], last_day: date) -> tuple[list[DayRange], list[str]]:
@@ -118,7 +121,7 @@ def day_ranges(outcomes: Iterable[Outcome], last_day: date) -> tuple[list[DayRan
     touching: dict[date, set[tuple[str, str]]] = {}
     for outcome in outcomes:
         for day in outcome.days:
-            touching.setdefault(date.fromisoformat(day), set()).add((outcome.delivery.path, outcome.sha256))
+            touching.setdefault(date.fromisoformat(day), set()).add((outcome.delivery.path, outcome.version))
     future = sorted(str(d) for d in touching if d > last_day)
     days = sorted(d for d in touching if d <= last_day)
     ranges: list[DayRange] = []
