@@ -1,10 +1,10 @@
-"""The sensor on the incoming zone: new and changed deliveries are landed and their days run, untouched.
+"""The sensor on the incoming zone: new and changed deliveries are landed and exactly their days run.
 
 Same code on the local directory and on S3 (it only uses the `object_store` resource). Each tick
 (ingestion/watch.py has the logic): list the zone, land what the cursor has not seen, and request one
 `ingestion_job` run per contiguous range of touched days (the single-run backfill policy takes the
-range through the range tags). Run keys come from the deliveries' checksums, so the same bytes never
-run twice; the cursor lives with the sensor in Dagster's storage, so it survives a daemon restart.
+range through the range tags). Run keys come from the deliveries' checksums and landing ids, so one
+landing never runs twice; the cursor lives with the sensor in Dagster's storage, so it survives a daemon restart.
 Duplicates, unchanged files and rejected files are said in the tick's skip reason and log.
 """
 
