@@ -136,3 +136,23 @@ def test_deltas_add_up_and_a_newer_delivery_wins_minute_by_minute(tmp_path, fres
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*), count(*) FILTER (WHERE use_kw = 9.5) FROM energy_consuming_device")
         assert cur.fetchone() == (120, 20)
+
+
+def test_the_cli_runs_the_days_a_shorter_redelivery_gave_up_and_withdraws_a_rejected_file(tmp_path):
+    """`smarthome run --csv` goes through the zone: its run range includes the days the old version had."""
+    from smarthome_assets.cli.run_command import _deliver_and_land
+    from smarthome_assets.settings import Settings
+
+    settings = Settings(env="local", home=tmp_path / "home", source_files=())
+    store = LocalObjectStore(root=str(settings.object_store_root))
+    source = write(tmp_path / "home.csv", minutes(2838))
+    days, rejected = _deliver_and_land(store, [source], settings)
+    assert [str(d) for d in days] == ["2016-01-01", "2016-01-02", "2016-01-03"] and rejected == []
+    write(source, minutes(1000))
+    days, _ = _deliver_and_land(store, [source], settings)
+    assert [str(d) for d in days] == ["2016-01-01", "2016-01-02", "2016-01-03"]  # 01-02 and 01-03 must be emptied
+    bad = write(tmp_path / "bad.csv", minutes(3), header=HEADER.replace("time,", "tick,", 1))
+    days, rejected = _deliver_and_land(store, [bad], settings)
+    assert days == [] and [d.path for d in rejected] == ["bad/bad.csv"]
+    incoming.withdraw(store, rejected[0])
+    assert store.list_keys("incoming/bad/") == [] and [h.name for h in HomeRegistry.load(store).homes] == ["home"]
