@@ -16,7 +16,7 @@ CSV ?=
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api lint format clean browser-deps
+.PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api bench-live lint format clean browser-deps
 
 venv: $(STAMP)
 
@@ -78,6 +78,9 @@ bench: venv
 
 bench-api: venv
 	$(BIN)/python -m bench.api_benchmark
+
+bench-live: venv
+	$(BIN)/python -m bench.live_benchmark
 
 lint: venv
 	$(BIN)/ruff check .

@@ -39,9 +39,9 @@ from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.reader import TimeAxis
+from smarthome_assets.ingestion import incoming
 from smarthome_assets.ingestion.clean_days import clean_range, load_clean_days, staged_homes_by_day
-from smarthome_assets.ingestion.landing import current_manifests, land_file
-from smarthome_assets.ingestion.registry import HomeRegistry
+from smarthome_assets.ingestion.landing import current_manifests, land_delivery
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.services import embedded_postgres
@@ -106,10 +106,8 @@ def method_project(files: list[Path], url: str, workdir: Path) -> dict:
     """The functions the assets call, in their order, for the whole range (homes seeded as `homes` does)."""
     _seed_homes(url, len(files))
     store = LocalObjectStore(root=str(workdir / "store-project"))
-    registry = HomeRegistry.load(store)
     for path in files:
-        land_file(store, path, registry.register(path.name), TimeAxis())
-    registry.save(store)
+        land_delivery(store, incoming.deliver(store, path), TimeAxis())
     manifests = current_manifests(store)
     for table in ("weather", "energy"):
         clean_range(store, table, YEAR, manifests)

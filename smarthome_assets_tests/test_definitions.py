@@ -185,7 +185,9 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, moto_s3_endpoint,
         client = S3ObjectStore(bucket=bucket, **s3)._c()
         exported = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="smarthome/exports/")["Contents"]]
         assert {f"date=2016-01-0{d}" for d in (1, 2, 3)} <= {p for k in exported for p in k.split("/")}
-        assert client.head_object(Bucket=bucket, Key="smarthome/raw/source/home_01.csv")["ContentLength"] > 0
+        landed = client.list_objects_v2(Bucket=bucket, Prefix="smarthome/raw/source/home_01/")["Contents"]
+        assert [o["Key"].split("@")[0] for o in landed] == ["smarthome/raw/source/home_01/home_01.csv"]
+        assert landed[0]["Size"] > 0
         # The key is what opens the API: without it, 403.
         assert requests.get(f"{server.url}/homes", timeout=10).status_code == 403
         assert requests.get(f"{server.url}/homes", headers={"x-api-key": API_KEY}, timeout=10).status_code == 200

@@ -83,8 +83,8 @@ def test_a_parser_that_loses_rows_fails_the_blocking_check_and_loads_nothing(tmp
     assert not result.success
     check = accounting(result)
     assert not check.passed and check.metadata["data_lines"].value == 2000
-    assert check.metadata["unbalanced_files"].value == {"home.csv": 2000}
-    assert check.description.startswith("home.csv: 2,000 lines in the file but 0 staged + 0 quarantined")
+    assert check.metadata["unbalanced_files"].value == {"home/home.csv": 2000}
+    assert check.description.startswith("home/home.csv: 2,000 lines in the file but 0 staged + 0 quarantined")
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"raw_csv"}  # the blocking check stopped cleaning and loading
 

@@ -112,9 +112,9 @@ def test_quarantine_keeps_every_bad_row_and_the_counts_add_up(tmp_path, fresh_da
     assert manifest.quarantined_rows == 3 and counts(url)["weather"] == 29
     quarantine = list(csv.DictReader(io.StringIO(store.get_bytes(manifest.quarantine_key).decode())))
     assert [(q["file"], q["line"], q["reason"].split(":")[0]) for q in quarantine] == [
-        ("house.csv", "6", "wrong number of fields"),
-        ("house.csv", "12", "duplicate minute"),
-        ("house.csv", "33", "time is not an integer unix timestamp"),
+        ("house/house.csv", "6", "wrong number of fields"),  # the delivery: incoming/<home>/<name>
+        ("house/house.csv", "12", "duplicate minute"),
+        ("house/house.csv", "33", "time is not an integer unix timestamp"),
     ]
     assert quarantine[0]["row_text"] == "1,2,3"
     assert not checks_by_name(result)["raw_csv:no_quarantined_rows"]
@@ -175,8 +175,12 @@ def test_the_s3_code_path_against_a_moto_server(tmp_path, fresh_database, s3_buc
     source = write(tmp_path / "home.csv", minutes(2838))  # the excerpt's span: 2016-01-01 05:00 .. 01-03
     result = run(resources(store, url, [source]), "2016-01-01", "2016-01-03")
     assert result.success and counts(url)["weather"] == 2838
-    assert S3ObjectStore(bucket=bucket, **s3).list_keys("smarthome/raw/source/") == ["smarthome/raw/source/home.csv"]
-    assert store.list_keys("staging/raw/date=2016-01-02/") == ["staging/raw/date=2016-01-02/house_id=1.arrow"]
+    (manifest,) = current_manifests(store)
+    raw = f"smarthome/raw/source/home/home.csv@{manifest.landing}"
+    assert S3ObjectStore(bucket=bucket, **s3).list_keys("smarthome/raw/source/") == [raw]
+    staged = f"staging/raw/date=2016-01-02/house_id=1/home.csv@{manifest.landing}.arrow"
+    assert store.list_keys("staging/raw/date=2016-01-02/") == [staged]
+    assert store.exists("incoming/home/home.csv")
     assert store.uri("registry/homes.json") == f"s3://{bucket}/smarthome/registry/homes.json"
 
 
@@ -191,14 +195,14 @@ def test_a_changed_time_axis_stages_the_file_again(tmp_path):
     from datetime import UTC, datetime
 
     from smarthome_assets.homec.reader import TimeAxis
-    from smarthome_assets.ingestion.landing import land_file
-    from smarthome_assets.ingestion.registry import HomeRegistry
+    from smarthome_assets.ingestion.incoming import deliver
+    from smarthome_assets.ingestion.landing import land_delivery
 
     store = LocalObjectStore(root=str(tmp_path / "store"))
-    source = write(tmp_path / "h.csv", minutes(3))
-    home = HomeRegistry.load(store).register("h.csv")
-    first = land_file(store, source, home, TimeAxis())
-    assert not first.skipped and land_file(store, source, home, TimeAxis()).skipped
-    moved = land_file(store, source, home, TimeAxis(timeframe_origin=datetime(2020, 3, 1, tzinfo=UTC)))
+    delivery = deliver(store, write(tmp_path / "h.csv", minutes(3)))
+    first = land_delivery(store, delivery, TimeAxis()).manifest
+    assert not first.skipped and land_delivery(store, delivery, TimeAxis()).manifest.skipped
+    moved = land_delivery(store, delivery, TimeAxis(timeframe_origin=datetime(2020, 3, 1, tzinfo=UTC))).manifest
     assert not moved.skipped and list(moved.rows_per_day) == ["2020-03-01"]
-    assert not store.exists(layout.staged_day_key("2016-01-01", home.house_id))  # the old day's staging is gone
+    assert not store.exists(first.staged_key("2016-01-01"))  # the old version's staging is gone
+    assert store.list_keys("staging/") == [moved.staged_key("2020-03-01")]

@@ -27,10 +27,9 @@ from hypothesis import strategies as st
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.homec.reader import SourceFormatError, TimeAxis
-from smarthome_assets.ingestion import arrow_files, layout
+from smarthome_assets.ingestion import arrow_files
 from smarthome_assets.ingestion.clean_days import clean_range, load_clean_days, staged_homes_by_day
-from smarthome_assets.ingestion.landing import land_file
-from smarthome_assets.ingestion.registry import HomeRegistry
+from smarthome_assets.ingestion.landing import deliver_local, land_delivery
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore
 
@@ -148,12 +147,12 @@ def test_no_line_is_lost_and_postgres_holds_exactly_the_loaded_rows(tmp_path_fac
         cur.execute("DELETE FROM weather; DELETE FROM energy_consuming_device")
 
     store = LocalObjectStore(root=str(folder / "store"))
-    home = HomeRegistry.load(store).register(source.name)
+    delivery = deliver_local(store, source, AXIS.timeframe_origin)
     try:
-        manifest = land_file(store, source, home, AXIS)
+        manifest = land_delivery(store, delivery, AXIS).manifest
     except SourceFormatError as exc:
         message = str(exc)
-        assert message.startswith("home.csv") and "\n" not in message
+        assert message.startswith(delivery.path) and "\n" not in message
         assert "report this" not in message, message  # the catch-all for unforeseen errors: a bug to fix
         event(f"rejected: {exc.reason.split(':')[0].split('(')[0][:40]}")
         assert loaded_times(database) == {"weather": [], "energy_consuming_device": []}
@@ -166,7 +165,7 @@ def test_no_line_is_lost_and_postgres_holds_exactly_the_loaded_rows(tmp_path_fac
     staged = sorted(
         t
         for day in manifest.rows_per_day
-        for t in arrow_files.read_table(store, layout.staged_day_key(day, 1)).column("time_raw").to_pylist()
+        for t in arrow_files.read_table(store, manifest.staged_key(day)).column("time_raw").to_pylist()
     )
     assert len(staged) == manifest.staged_rows
     if days:

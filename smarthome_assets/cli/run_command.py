@@ -10,7 +10,7 @@ import argparse
 import dataclasses
 import sys
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -18,12 +18,14 @@ import dagster as dg
 from smarthome_assets.cli import summary
 from smarthome_assets.definitions import defs
 from smarthome_assets.defs.resources import resources_for_env
-from smarthome_assets.homec import contract
 from smarthome_assets.homec.generator import generate_homes
-from smarthome_assets.homec.reader import time_span
+from smarthome_assets.ingestion import incoming, watch
+from smarthome_assets.ingestion.landing import deliver_local
+from smarthome_assets.ingestion.watch import LANDED_BY_TAG
 from smarthome_assets.lib.partitions import FIRST_DAY, range_tags
 from smarthome_assets.services.dagster_instance import apply_dagster_process_env, local_instance
 from smarthome_assets.settings import Settings, load_settings
+from smarthome_assets.storage.object_store import ObjectStore
 
 
 def add_parser(sub) -> argparse.ArgumentParser:
@@ -52,24 +54,35 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     settings = load_settings()
     sources = _source_files(args, settings)
+    for path in sources:
+        if not path.is_file():
+            sys.exit(f"smarthome: no such file: {path}")
     settings = dataclasses.replace(settings, source_files=tuple(str(p) for p in sources))
-    first, last = _day_range(sources, settings, args)
+    resources = resources_for_env(settings)
+    store = resources["object_store"]
+    days, rejected = _deliver_and_land(store, sources, settings)
+    if not days and not rejected:
+        print("smarthome: nothing changed (every file is already landed, or a duplicate): no run", flush=True)
+        return 0
+    first, last = _day_range(days, args)
     print(
         f"smarthome: {len(sources)} file(s), {first} .. {last} ({(last - first).days + 1} days), "
         f"environment {settings.env}, home {settings.home}",
         flush=True,
     )
-    resources = resources_for_env(settings)
     apply_dagster_process_env()
     instance = local_instance(settings.dagster_home)
     result = dg.materialize(
         list(defs().assets or []),
         resources=resources,
         instance=instance,
-        tags=range_tags(first, last),
+        # with a rejected file, raw_csv lands again and fails with the reader's message
+        tags={**range_tags(first, last), **({} if rejected else {LANDED_BY_TAG: "cli"})},
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
+    for delivery in rejected:
+        incoming.withdraw(store, delivery)
     seconds = time.perf_counter() - started
     print(summary.render(settings, resources, result, seconds), flush=True)
     return 0 if result.success else 1
@@ -90,26 +103,37 @@ def _source_files(args: argparse.Namespace, settings: Settings) -> list[Path]:
     return files
 
 
-def _day_range(sources: list[Path], settings: Settings, args: argparse.Namespace) -> tuple[date, date]:
-    """The days the files cover (from each file's first and last `time`), within the partitions (from their
-    first day to today, UTC)."""
-    firsts, lasts = [], []
-    for path in sources:
-        if not path.is_file():
-            sys.exit(f"smarthome: no such file: {path}")
-        span = time_span(path)
-        if span is None:
-            continue  # unreadable or empty: raw_csv reports it properly
-        origin = settings.timeframe_origin
-        firsts.append((origin + timedelta(minutes=span[0] - contract.TIME_ORIGIN)).date())
-        lasts.append((origin + timedelta(minutes=span[1] - contract.TIME_ORIGIN)).date())
+def _deliver_and_land(
+    store: ObjectStore, sources: list[Path], settings: Settings
+) -> tuple[list[date], list[incoming.Delivery]]:
+    """The one way in: copy the files into the incoming zone (incoming/<home>/), land what is pending
+    there, and return the days the landings touched (a shorter re-delivery's lost days included).
+
+    A rejected file is not landed (no trace of it); the run still starts so that `raw_csv` reports the
+    error with file, line and column, as for any run."""
+    delivered = {deliver_local(store, path, settings.timeframe_origin).path for path in sources}
+    try:
+        outcomes = watch.land_pending(
+            store, watch.pending(incoming.list_deliveries(store), watch.Cursor()), FIRST_DAY, log=None
+        )
+    except OSError as exc:
+        sys.exit(f"smarthome: cannot land the files: {exc}")
+    for outcome in outcomes:
+        if outcome.delivery.path in delivered or outcome.status != watch.UNCHANGED:
+            print(f"  {outcome.delivery.path}: {outcome.status} ({outcome.reason})", flush=True)
+    days = sorted({date.fromisoformat(d) for o in outcomes if o.delivery.path in delivered for d in o.days})
+    return days, [o.delivery for o in outcomes if o.status == watch.REJECTED and o.delivery.path in delivered]
+
+
+def _day_range(days: list[date], args: argparse.Namespace) -> tuple[date, date]:
+    """The days the landings touched, within the partitions (from their first day to today, UTC)."""
     today = datetime.now(UTC).date()
-    first = max(min(firsts, default=FIRST_DAY), FIRST_DAY)
-    last = min(max(lasts, default=today), today)
+    first = max(min(days, default=FIRST_DAY), FIRST_DAY)
+    last = min(max(days, default=today), today)
     first = max(first, args.first_day) if args.first_day else first
     last = min(last, args.last_day) if args.last_day else last
     if last < first:
-        files = f"{min(firsts)}..{max(lasts)}" if firsts else "unknown"
+        files = f"{min(days)}..{max(days)}" if days else "none"
         sys.exit(
             f"smarthome: the days asked for ({first} .. {last}) lie outside the files' days ({files}) or the "
             f"partitions ({FIRST_DAY} .. {today})"

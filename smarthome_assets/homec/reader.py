@@ -48,7 +48,6 @@ from smarthome_assets.homec.rows import (
     place_rows,
 )
 from smarthome_assets.homec.source_file import (
-    MAX_TIME_OFFSET,
     LineCountingReader,
     check_header,
     column_at,
@@ -145,8 +144,8 @@ def _check_time_unit(path: Path, name: str, axis: TimeAxis) -> None:
                     break
     for unit, factor in (("milliseconds", 1_000), ("microseconds", 1_000_000)):
         if times and all(
-            abs(value - axis.time_origin) > MAX_TIME_OFFSET
-            and abs(value // factor - axis.time_origin) <= MAX_TIME_OFFSET
+            abs(value - axis.time_origin) > axis.max_offset
+            and abs(value // factor - axis.time_origin) <= axis.max_offset
             for _, value in times
         ):
             line_no, value = times[0]

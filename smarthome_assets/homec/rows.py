@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smarthome_assets.homec import contract
-from smarthome_assets.homec.source_file import MAX_TIME_OFFSET  # also keeps timeframe (us) far from int64 overflow
+from smarthome_assets.homec.source_file import MAX_CLOCK_SECONDS  # also keeps timeframe (us) far from int64 overflow
 
 #: Columns of a staged day: where the row came from, its instant, then the source columns as text.
 STAGED_PREFIX = ("source_line", "time_raw", "timeframe")
@@ -44,6 +44,12 @@ class TimeAxis:
     def timeframe_us(self, time_raw: np.ndarray) -> np.ndarray:
         origin_us = int(self.timeframe_origin.timestamp() * 1_000_000)
         return origin_us + (time_raw - self.time_origin) * (self.seconds_per_unit * 1_000_000)
+
+    @property
+    def max_offset(self) -> int:
+        """The furthest `time` may be from `time_origin`, in this axis's units: 200 years of minutes on the
+        row-position rule, 200 years of seconds for a feed in unix seconds."""
+        return MAX_CLOCK_SECONDS // self.seconds_per_unit
 
     def day_of(self, time_raw: int) -> date:
         return (self.timeframe_origin + timedelta(seconds=(time_raw - self.time_origin) * self.seconds_per_unit)).date()
@@ -120,7 +126,7 @@ def place_rows(table: pa.Table, lines: np.ndarray, axis: TimeAxis, report: ReadR
             time_raw[is_int] = pc.cast(whole.filter(pa.array(is_int)), pa.int64()).to_numpy()
         texts = time_text.to_pylist()
         report.quarantine(table, np.flatnonzero(~is_int), lines, lambda i: _time_reason(texts[i]), "time")
-    keep = is_int & (np.abs(time_raw - axis.time_origin) <= MAX_TIME_OFFSET)
+    keep = is_int & (np.abs(time_raw - axis.time_origin) <= axis.max_offset)
     report.quarantine(
         table,
         np.flatnonzero(is_int & ~keep),

@@ -25,8 +25,10 @@ import numpy as np
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.errors import SourceFormatError
 
-#: A `time` further than this from the origin (200 years of minutes) is not the file's clock.
-MAX_TIME_OFFSET = 200 * 366 * contract.MINUTES_PER_DAY
+#: A `time` further than this from its axis's origin is not the file's clock (200 years, whatever the unit).
+MAX_CLOCK_SECONDS = 200 * 366 * 86_400
+#: The same bound in HomeC's own units (one a minute), for files read on the row-position rule.
+MAX_TIME_OFFSET = MAX_CLOCK_SECONDS // contract.SECONDS_PER_TIME_UNIT
 
 _CHUNK = 1 << 20
 _GZIP_MAGIC = b"\x1f\x8b"

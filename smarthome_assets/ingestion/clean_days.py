@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from smarthome_assets.cleaning.quality import QualityStats
 from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA, CleaningReport, clean_devices, clean_weather
@@ -45,18 +46,61 @@ class CleanResult:
 def staged_homes_by_day(manifests: list[Manifest], days: list[date]) -> dict[str, list[int]]:
     """Which homes have staged rows on each day, from the landing manifests (no listing needed)."""
     wanted = {str(d) for d in days}
-    by_day: dict[str, list[int]] = {str(d): [] for d in days}
+    by_day: dict[str, set[int]] = {str(d): set() for d in days}
     for manifest in manifests:
         for day in wanted.intersection(manifest.rows_per_day):
-            by_day[day].append(manifest.house_id)
+            by_day[day].add(manifest.house_id)
     return {d: sorted(h) for d, h in by_day.items()}
 
 
+def staged_parts(manifests: list[Manifest], day: str, house_id: int) -> list[str]:
+    """The staged objects of one home-day, one per delivery that has rows there, oldest landing first."""
+    ordered = sorted(manifests, key=lambda m: (m.landed_ns, m.file))
+    return [m.staged_key(day) for m in ordered if m.house_id == house_id and day in m.rows_per_day]
+
+
+def read_staged(store: ObjectStore, keys: list[str], columns: list[str] | None = None) -> pa.Table:
+    """A home-day's staged rows: its deliveries merged, the newest landing winning minute by minute.
+
+    Rows of an older delivery whose `timeframe` a newer one also has are dropped (a late correction
+    replaces what it carries; deltas add up). Duplicates inside one delivery stay, for the checks to
+    catch. With one delivery (the usual case) the rows are returned as staged.
+    """
+    tables = [arrow_files.read_table(store, key, columns) for key in keys]
+    if len(tables) == 1:
+        return tables[0]
+    kept: list[pa.Table] = []
+    newer: pa.Array | None = None
+    for table in reversed(tables):
+        times = table.column("timeframe").combine_chunks()
+        if newer is not None and len(newer):
+            table = table.filter(pc.invert(pc.is_in(times, value_set=newer)))
+        kept.append(table)
+        newer = times if newer is None else pa.concat_arrays([newer, times])
+    merged = pa.concat_tables(list(reversed(kept)))
+    return merged.take(pc.sort_indices(merged, sort_keys=[("timeframe", "ascending")]))
+
+
+def staged_row_counts(store: ObjectStore, manifests: list[Manifest], homes_by_day: dict[str, list[int]]) -> dict:
+    """(house_id, day) -> staged rows after merging deliveries (what clean and PostgreSQL must hold)."""
+    counts = {}
+    for day, homes in homes_by_day.items():
+        for house_id in homes:
+            keys = staged_parts(manifests, day, house_id)
+            if len(keys) == 1:
+                counts[(house_id, day)] = next(
+                    m.rows_per_day[day] for m in manifests if m.house_id == house_id and m.staged_key(day) == keys[0]
+                )
+            else:
+                counts[(house_id, day)] = read_staged(store, keys, ["timeframe"]).num_rows
+    return counts
+
+
 def _clean_one(
-    store: ObjectStore, table: str, day: str, house_id: int
+    store: ObjectStore, table: str, day: str, house_id: int, parts: list[str]
 ) -> tuple[str, int, pa.Table, CleaningReport, int]:
     cleaner, columns = CLEANERS[table]
-    staged = arrow_files.read_table(store, layout.staged_day_key(day, house_id), columns)
+    staged = read_staged(store, parts, columns)
     clean, report = cleaner(staged, house_id)
     arrow_files.write_table(store, layout.clean_day_key(table, day, house_id), clean)
     store.put_bytes(
@@ -79,10 +123,11 @@ def clean_range(
     work = [(day, house_id) for day, homes in homes_by_day.items() for house_id in homes]
     done_days = 0
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        for day, house_id, clean, report, staged_rows in pool.map(lambda w: _clean_one(store, table, *w), work):
+        jobs = ((*w, staged_parts(manifests, *w)) for w in work)
+        for day, house_id, clean, report, staged in pool.map(lambda w: _clean_one(store, table, *w), jobs):
             result.report.merge(report)
             result.quality.observe(day, house_id, clean)
-            result.staged_rows += staged_rows
+            result.staged_rows += staged
             result.rows_per_day[day] = result.rows_per_day.get(day, 0) + clean.num_rows
             result.homes.add(house_id)
             if house_id == homes_by_day[day][-1]:

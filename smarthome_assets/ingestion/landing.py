@@ -1,9 +1,17 @@
-"""Land a HomeC file in the raw zone and stage it by day (the work behind the `raw_csv` asset).
+"""Land a delivery of the incoming zone and stage it by day (the work behind the sensor and `raw_csv`).
 
-A file whose checksum matches its manifest is skipped: nothing is re-read or re-written. Otherwise the
-file is copied byte for byte into `raw/source/`, read once in bounded memory (homec.reader), and each
-day is written as an Arrow file so that a day's downstream work reads only that day. The manifest
-is written last: it is the commit marker, so an interrupted landing is simply redone next time.
+Each landing is atomic, on a directory and on S3 alike. Everything a landing writes goes under a new
+version (`...@<version>` keys: the staged days, the raw copy); the delivery's manifest, one object
+written last in one put, is the switch that makes the version current; only then are the previous
+version's objects deleted. A landing killed at any point leaves the previous manifest pointing at the
+previous version's objects, intact, so "unchanged, skipped" is true whenever the manifest says so.
+(The old scheme overwrote the staged days in place before the manifest: a kill between the two left
+the new version's rows staged under the old manifest.)
+
+A delivery whose fingerprint (size + mtime / ETag) or, failing that, checksum matches its manifest is
+skipped without being re-read. A new delivery with the same bytes as a current delivery of the same
+home is a duplicate: nothing is written. A rejected file (SourceFormatError) leaves nothing: its
+partial version is removed and the registry is saved only after staging succeeded.
 """
 
 from __future__ import annotations
@@ -11,23 +19,30 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 
 from smarthome_assets.homec.reader import ReadReport, TimeAxis, read_days
-from smarthome_assets.ingestion import arrow_files, layout
-from smarthome_assets.ingestion.registry import HomeRegistry, RegisteredHome
+from smarthome_assets.ingestion import arrow_files, incoming, layout
+from smarthome_assets.ingestion.incoming import Delivery
+from smarthome_assets.ingestion.registry import HomeRegistry
 from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore, sha256_of_file
 
-MANIFEST_VERSION = 3  # 2: records the time axis; 3: data_lines counted on the bytes, quotes never parsed
+MANIFEST_VERSION = 4  # 3: one manifest per delivery, versioned staged objects; 4: lines counted on the bytes
+
+LANDED, UNCHANGED, DUPLICATE = "landed", "unchanged", "duplicate"
 
 
 @dataclass
 class Manifest:
-    """What landing one file produced. `data_lines` is counted on the file's bytes, apart from the parser, so
-    the blocking check `data_lines == staged_rows + quarantined_rows` fails if a line is ever lost."""
+    """What landing one delivery produced. `data_lines` is counted on the file's bytes, apart from the parser,
+    so the blocking check `data_lines == staged_rows + quarantined_rows` fails if a line is ever lost."""
 
-    file: str
+    file: str  # `<home>/<name>`: the delivery's path in the incoming zone
     house_id: int
     sha256: str
     size_bytes: int
@@ -38,15 +53,38 @@ class Manifest:
     rows_per_day: dict[str, int]
     quarantine_key: str | None
     time_axis: str = ""  # how `time` became days: a changed axis (origin, date range) means staging again
+    landing: str = ""  # the current version's id: every staged/raw object of this delivery carries it
+    landed_ns: int = 0  # landing order: between deliveries of a home, the newest wins minute by minute
+    fingerprint: str = ""  # the incoming object's fingerprint when landed: unchanged without a read
     version: int = MANIFEST_VERSION
     skipped: bool = field(default=False, compare=False)
 
+    @property
+    def balanced(self) -> bool:
+        """Every physical line of the file staged or quarantined (what the blocking check asks)."""
+        return self.data_lines == self.staged_rows + self.quarantined_rows
+
+    @property
+    def home(self) -> str:
+        return self.file.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.file.split("/", 1)[1]
+
+    def staged_key(self, day: str) -> str:
+        return layout.staged_day_key(day, self.house_id, self.name, self.landing)
+
     @classmethod
-    def load(cls, store: ObjectStore, file_name: str) -> Manifest | None:
+    def load(cls, store: ObjectStore, delivery: str) -> Manifest | None:
         try:
-            data = json.loads(store.get_bytes(layout.manifest_key(file_name)))
+            return cls.parse(store.get_bytes(layout.manifest_key(delivery)))
         except ObjectNotFound:
             return None
+
+    @classmethod
+    def parse(cls, raw: bytes) -> Manifest | None:
+        data = json.loads(raw)
         data.pop("skipped", None)
         return cls(**data) if data.get("version") == MANIFEST_VERSION else None
 
@@ -56,39 +94,90 @@ class Manifest:
         store.put_bytes(layout.manifest_key(self.file), json.dumps(data, indent=2).encode())
 
 
-def land_file(store: ObjectStore, path: Path, home: RegisteredHome, axis: TimeAxis, log=None) -> Manifest:
-    """Land and stage one file, or skip it when unchanged. Raises SourceFormatError on unusable files."""
-    sha256 = sha256_of_file(path)
-    previous = Manifest.load(store, home.source_file)
+@dataclass
+class Landing:
+    """The outcome for one delivery, and the days whose staged rows it changed."""
+
+    delivery: Delivery
+    outcome: str  # LANDED, UNCHANGED or DUPLICATE (a rejected file raises instead)
+    manifest: Manifest | None
+    previous_days: set[str] = field(default_factory=set)
+    reason: str = ""
+
+    @property
+    def days(self) -> list[str]:
+        """Days to (re)process: the new version's and the previous version's (those it no longer has lose
+        this delivery's rows). Unchanged: the current version's days (re-requesting them is harmless)."""
+        if self.manifest is None:
+            return []
+        return sorted(set(self.manifest.rows_per_day) | self.previous_days)
+
+
+def land_delivery(
+    store: ObjectStore,
+    delivery: Delivery,
+    axis: TimeAxis,
+    fingerprint: str = "",
+    log: Callable[[str], None] | None = None,
+) -> Landing:
+    """Land and stage one delivery, or skip it (unchanged, duplicate). Raises SourceFormatError on an
+    unusable file, leaving no trace of it."""
+    previous = Manifest.load(store, delivery.path)
     axis_key = describe_axis(axis)
-    if previous and (previous.sha256, previous.house_id, previous.time_axis) == (sha256, home.house_id, axis_key):
+    if previous and previous.time_axis == axis_key and fingerprint and previous.fingerprint == fingerprint:
         previous.skipped = True
-        return previous
-    days, report = read_days(path, home.source_file, axis)
-    written: set[str] = set()
-    for number, (day, table) in enumerate(days, start=1):
-        arrow_files.write_table(store, layout.staged_day_key(day, home.house_id), table)
-        written.add(str(day))
-        if log and number % 60 == 0:
-            log(f"{home.source_file}: staged {number} days (up to {day})")
-    _remove_stale_days(store, previous, written, home.house_id)
-    store.put_file(layout.source_key(home.source_file), path)
-    quarantine_key = _write_quarantine(store, report, sha256)
-    manifest = Manifest(
-        file=home.source_file,
-        house_id=home.house_id,
-        sha256=sha256,
-        size_bytes=path.stat().st_size,
-        data_lines=report.data_lines,
-        staged_rows=report.staged_rows,
-        quarantined_rows=len(report.quarantined),
-        quarantine_reasons=report.quarantine_counts(),
-        rows_per_day=dict(sorted(report.rows_per_day.items())),
-        quarantine_key=quarantine_key,
-        time_axis=axis_key,
-    )
-    manifest.save(store)
-    return manifest
+        return Landing(delivery, UNCHANGED, previous, reason="same fingerprint")
+    with _local_copy(store, delivery) as path:
+        sha256 = sha256_of_file(path)
+        if previous and (previous.sha256, previous.time_axis) == (sha256, axis_key):
+            previous.fingerprint = fingerprint or previous.fingerprint
+            previous.save(store)  # same version, new fingerprint: the next check needs no read
+            previous.skipped = True
+            return Landing(delivery, UNCHANGED, previous, reason="same checksum")
+        if previous is None:
+            twin = _same_bytes(store, delivery, sha256, axis_key)
+            if twin is not None:
+                reason = f"duplicate of {twin.file}: same bytes, nothing changed"
+                return Landing(delivery, DUPLICATE, None, reason=reason)
+        registry = HomeRegistry.load(store)
+        home = registry.register(delivery.home)
+        landed_ns = time.time_ns()
+        manifest = Manifest(
+            file=delivery.path,
+            house_id=home.house_id,
+            sha256=sha256,
+            size_bytes=path.stat().st_size,
+            data_lines=0,
+            staged_rows=0,
+            quarantined_rows=0,
+            quarantine_reasons={},
+            rows_per_day={},
+            quarantine_key=None,
+            time_axis=axis_key,
+            landing=f"{landed_ns}",
+            landed_ns=landed_ns,
+            fingerprint=fingerprint,
+        )
+        written: list[str] = []
+        try:
+            report = _stage(store, path, manifest, axis, written, log)
+            written.append(layout.source_key(delivery.path, manifest.landing))
+            store.put_file(written[-1], path)
+        except BaseException:
+            for key in written:  # a rejected or interrupted landing leaves nothing of its version
+                store.delete(key)
+            raise
+    manifest.data_lines = report.data_lines
+    manifest.staged_rows = report.staged_rows
+    manifest.quarantined_rows = len(report.quarantined)
+    manifest.quarantine_reasons = report.quarantine_counts()
+    manifest.rows_per_day = dict(sorted(report.rows_per_day.items()))
+    manifest.quarantine_key = _write_quarantine(store, report, delivery.path, sha256)
+    registry.save(store)  # before the switch: a manifest's house_id is always registered
+    manifest.save(store)  # the switch
+    if previous is not None:
+        _delete_version(store, previous, keep_quarantine=manifest.quarantine_key)
+    return Landing(delivery, LANDED, manifest, previous_days=set(previous.rows_per_day) if previous else set())
 
 
 def describe_axis(axis: TimeAxis) -> str:
@@ -98,15 +187,61 @@ def describe_axis(axis: TimeAxis) -> str:
     )
 
 
-def _remove_stale_days(store: ObjectStore, previous: Manifest | None, written: set[str], house_id: int) -> None:
-    """Days the previous version of the file had and this one has not: their staged rows must go."""
-    if previous is None:
-        return
-    for day in set(previous.rows_per_day) - written:
-        store.delete(layout.staged_day_key(day, house_id))
+def _stage(store, path: Path, manifest: Manifest, axis: TimeAxis, written: list[str], log) -> ReadReport:
+    days, report = read_days(path, manifest.file, axis)
+    for number, (day, table) in enumerate(days, start=1):
+        key = manifest.staged_key(str(day))
+        arrow_files.write_table(store, key, table)
+        if key not in written:
+            written.append(key)
+        if log and number % 60 == 0:
+            log(f"{manifest.file}: staged {number} days (up to {day})")
+    keep = {manifest.staged_key(d) for d in report.rows_per_day}
+    for key in [k for k in written if k not in keep]:  # a day a restarted read emitted, then quarantined
+        store.delete(key)
+        written.remove(key)
+    return report
 
 
-def _write_quarantine(store: ObjectStore, report: ReadReport, sha256: str) -> str | None:
+class _local_copy:
+    """The delivery as a local file: the object itself on a directory store, a temporary download on S3."""
+
+    def __init__(self, store: ObjectStore, delivery: Delivery):
+        self.store, self.delivery, self._tmp = store, delivery, None
+
+    def __enter__(self) -> Path:
+        local = self.store.local_path(self.delivery.key)
+        if local is not None:
+            if not local.is_file():
+                raise ObjectNotFound(f"no delivery {self.delivery.key!r}")
+            return local
+        self._tmp = tempfile.TemporaryDirectory(prefix="smarthome-landing-")
+        path = Path(self._tmp.name) / self.delivery.name
+        self.store.get_file(self.delivery.key, path)
+        return path
+
+    def __exit__(self, *exc) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+def _same_bytes(store: ObjectStore, delivery: Delivery, sha256: str, axis_key: str) -> Manifest | None:
+    for other in current_manifests(store, home=delivery.home):
+        if other.file != delivery.path and (other.sha256, other.time_axis) == (sha256, axis_key):
+            return other
+    return None
+
+
+def _delete_version(store: ObjectStore, previous: Manifest, keep_quarantine: str | None) -> None:
+    """The replaced version's objects (after the switch: a kill here only leaves unreferenced objects)."""
+    for day in previous.rows_per_day:
+        store.delete(previous.staged_key(day))
+    store.delete(layout.source_key(previous.file, previous.landing))
+    if previous.quarantine_key and previous.quarantine_key != keep_quarantine:
+        store.delete(previous.quarantine_key)
+
+
+def _write_quarantine(store: ObjectStore, report: ReadReport, delivery: str, sha256: str) -> str | None:
     if not report.quarantined:
         return None
     buffer = io.StringIO()
@@ -114,15 +249,41 @@ def _write_quarantine(store: ObjectStore, report: ReadReport, sha256: str) -> st
     writer.writerow(["file", "line", "reason", "column", "row_text"])
     for q in sorted(report.quarantined, key=lambda q: q.line):
         writer.writerow([report.file, q.line, q.reason, q.column or "", q.text])
-    key = layout.quarantine_key(report.file, sha256)
+    key = layout.quarantine_key(delivery, sha256)
     store.put_bytes(key, buffer.getvalue().encode())
     return key
 
 
-def current_manifests(store: ObjectStore) -> list[Manifest]:
-    """The landing manifests of every registered home (the record of what raw_csv staged)."""
-    manifests = [Manifest.load(store, home.source_file) for home in HomeRegistry.load(store).homes]
-    return [m for m in manifests if m is not None]
+def current_manifests(store: ObjectStore, home: str | None = None) -> list[Manifest]:
+    """The manifests of every landed delivery (of one home), oldest landing first."""
+    prefix = layout.manifest_prefix() + (f"{home}/" if home else "")
+    manifests = []
+    for key in store.list_keys(prefix):
+        if key.endswith(".json"):
+            try:
+                manifest = Manifest.parse(store.get_bytes(key))
+            except ObjectNotFound:
+                continue
+            if manifest is not None:
+                manifests.append(manifest)
+    return sorted(manifests, key=lambda m: (m.landed_ns, m.file))
+
+
+def deliver_local(store: ObjectStore, path: Path, timeframe_origin: datetime) -> Delivery:
+    """Deliver a local file into the incoming zone (incoming.deliver), except that bytes already landed
+    for a home go to that home under their own name: the same data under another name is a duplicate
+    of that home's delivery, not a second home."""
+    sha256 = sha256_of_file(path)
+    twin = next((m for m in current_manifests(store) if m.sha256 == sha256), None)
+    if twin is not None:
+        return incoming.deliver(store, path, timeframe_origin, home=twin.home)
+    return incoming.deliver(store, path, timeframe_origin)
+
+
+def manifests_for_days(manifests: list[Manifest], days) -> list[Manifest]:
+    """The manifests with rows on any of the days (what a run for those days is about)."""
+    wanted = {str(d) for d in days}
+    return [m for m in manifests if wanted.intersection(m.rows_per_day)]
 
 
 def merged_reasons(manifests: list[Manifest]) -> dict[str, int]:

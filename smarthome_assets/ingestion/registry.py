@@ -1,7 +1,9 @@
-"""The registry of homes: a stable house_id for each source file name, kept in the object store.
+"""The registry of homes: a stable house_id for each home of the incoming zone, kept in the object store.
 
-Ids are given in the order files are first seen and never change or get reused, so re-running,
-adding homes later or reordering `SMARTHOME_SOURCE_FILES` keeps every home's id.
+A home is where its data comes from, `incoming/<home>/`, never a file's base name: every delivery under
+it has the same id, and two homes stay two homes even when they deliver identical bytes. Ids are given
+in the order homes are first landed and never change or get reused. Landing saves the registry only
+after a delivery landed, so a rejected file leaves no home behind and the next good one takes the id.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass
 
-from smarthome_assets.ingestion.layout import REGISTRY_KEY
+from smarthome_assets.ingestion.layout import INCOMING, REGISTRY_KEY
 from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore
 
 
@@ -17,12 +19,12 @@ from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore
 class RegisteredHome:
     house_id: int
     name: str
-    source_file: str
+    source_file: str  # `incoming/<home>/`: where the home's deliveries arrive (the `home.source_file` column)
 
 
 class HomeRegistry:
     def __init__(self, homes: list[RegisteredHome]):
-        self._by_file = {h.source_file: h for h in homes}
+        self._by_name = {h.name: h for h in homes}
 
     @classmethod
     def load(cls, store: ObjectStore) -> HomeRegistry:
@@ -37,12 +39,14 @@ class HomeRegistry:
 
     @property
     def homes(self) -> list[RegisteredHome]:
-        return sorted(self._by_file.values(), key=lambda h: h.house_id)
+        return sorted(self._by_name.values(), key=lambda h: h.house_id)
 
-    def register(self, file_name: str) -> RegisteredHome:
-        """The file's home, registering it with the next free id if it is new."""
-        if file_name not in self._by_file:
-            next_id = max((h.house_id for h in self._by_file.values()), default=0) + 1
-            stem = file_name.rsplit(".", 1)[0]
-            self._by_file[file_name] = RegisteredHome(house_id=next_id, name=stem, source_file=file_name)
-        return self._by_file[file_name]
+    def get(self, home: str) -> RegisteredHome | None:
+        return self._by_name.get(home)
+
+    def register(self, home: str) -> RegisteredHome:
+        """The home's entry, adding it with the next free id if it is new (in memory: call save() after)."""
+        if home not in self._by_name:
+            next_id = max((h.house_id for h in self._by_name.values()), default=0) + 1
+            self._by_name[home] = RegisteredHome(house_id=next_id, name=home, source_file=f"{INCOMING}{home}/")
+        return self._by_name[home]

@@ -1,8 +1,11 @@
-"""Where the HomeC files come from: local paths or `s3://` URIs, one file per home.
+"""HomeC files to deliver into the incoming zone before landing (`smarthome run --csv`, tests, and on AWS
+`SMARTHOME_SOURCE_FILES=s3://...`).
 
-An `s3://` source is copied through the object store's S3 client into a local cache first: landing hashes
-the file and the streaming reader parses it from disk, and a run task on Fargate has local disk to spare.
-The copy keeps the object's file name, which is the home's identity (registry/homes.json).
+The incoming zone (layout.py) is the only way in: these paths are copied there by `raw_csv` (and by the
+CLI), each as its own home (incoming.deliver), and landed like any delivery. Empty by default: the
+platform then lands what homes deliver, watched by the `incoming_deliveries` sensor. An `s3://` path is
+first copied through the object store's S3 client into a local cache (landing hashes the file and the
+streaming reader parses it from disk; a run task on Fargate has local disk to spare).
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from smarthome_assets.storage.object_store import ObjectStore
 
 @dataclass(frozen=True)
 class HomeCSources:
-    """The source files to land; when `paths` is empty, every `*.csv` in `default_dir` (generated data).
+    """The files to deliver; `default_dir` is where `smarthome run` generates data when given none.
 
     `timeframe_origin` is the instant the first row (`time == contract.TIME_ORIGIN`) stands for. Rows
     before the first day of the partitions (HomeC's first day) are quarantined by the reader.
@@ -48,21 +51,8 @@ class HomeCSources:
         return target
 
     def files(self) -> list[Path]:
-        if self.paths:
-            files = [self._local(p) for p in self.paths]
-        elif self.default_dir:
-            files = sorted(Path(self.default_dir).glob("*.csv"))
-        else:
-            files = []
+        files = [self._local(p) for p in self.paths]
         missing = [str(f) for f in files if not f.is_file()]
         if missing:
             raise FileNotFoundError(f"source file(s) not found: {', '.join(missing)}")
-        if not files:
-            raise FileNotFoundError(
-                "no HomeC source files: set SMARTHOME_SOURCE_FILES, or run `smarthome generate` "
-                f"to create some in {self.default_dir or 'the data folder'}"
-            )
-        names = [f.name for f in files]
-        if len(set(names)) != len(names):
-            raise ValueError(f"two source files share a name (a name is a home's identity): {names}")
         return files

@@ -57,6 +57,11 @@ class ObjectStore(ABC):
         """The object's file when the store is a local directory (read without copying), else None."""
         return None
 
+    @abstractmethod
+    def list_fingerprints(self, prefix: str) -> dict[str, str]:
+        """Every key under `prefix` -> a cheap fingerprint that changes when the object does (no read):
+        size and modification time locally, size and ETag on S3. What a sensor compares between ticks."""
+
     def download_uri(self, uri: str, path: Path) -> None:
         """Copy an object named by a full URI (any key of the store's bucket or account) to a local file.
 
@@ -136,6 +141,17 @@ class LocalObjectStore(ObjectStore):
         keys = (p.relative_to(root).as_posix() for p in start.rglob("*") if p.is_file())
         return sorted(k for k in keys if k.startswith(prefix) and not Path(k).name.startswith(".tmp-"))
 
+    def list_fingerprints(self, prefix: str) -> dict[str, str]:
+        root = Path(self.root)
+        out = {}
+        for key in self.list_keys(prefix):
+            try:
+                st = (root / key).stat()
+            except FileNotFoundError:
+                continue  # replaced or removed between the listing and the stat
+            out[key] = f"{st.st_size}:{st.st_mtime_ns}"
+        return out
+
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
@@ -211,6 +227,15 @@ class S3ObjectStore(ObjectStore):
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
             keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
         return sorted(keys)
+
+    def list_fingerprints(self, prefix: str) -> dict[str, str]:
+        paginator = self._c().get_paginator("list_objects_v2")
+        strip = len(self._key(""))
+        out = {}
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
+            for obj in page.get("Contents", []):
+                out[obj["Key"][strip:]] = f"{obj['Size']}:{obj['ETag'].strip(chr(34))}"
+        return dict(sorted(out.items()))
 
     def delete(self, key: str) -> None:
         self._c().delete_object(Bucket=self.bucket, Key=self._key(key))

@@ -19,9 +19,10 @@ from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.defs.ingestion import checks
 from smarthome_assets.homec import contract
 from smarthome_assets.ingestion.clean_days import CleanResult, clean_range, load_clean_days, staged_homes_by_day
-from smarthome_assets.ingestion.landing import current_manifests, land_file, merged_reasons
+from smarthome_assets.ingestion.landing import current_manifests, deliver_local, manifests_for_days, merged_reasons
 from smarthome_assets.ingestion.registry import HomeRegistry
 from smarthome_assets.ingestion.sources import HomeCSources
+from smarthome_assets.ingestion.watch import LANDED_BY_TAG, REJECTED, land_incoming
 from smarthome_assets.lib.partitions import daily_asset, partition_days
 from smarthome_assets.lib.table_metadata import OWNERS, column_schema
 from smarthome_assets.storage.object_store import ObjectStore
@@ -42,24 +43,29 @@ def raw_csv(
     object_store: dg.ResourceParam[ObjectStore],
     sources: dg.ResourceParam[HomeCSources],
 ):
-    registry = HomeRegistry.load(object_store)
-    manifests = []
-    for path in sources.files():
-        home = registry.register(path.name)
-        registry.save(object_store)
-        started = time.perf_counter()
-        manifest = land_file(object_store, path, home, sources.time_axis(), log=context.log.info)
-        verb = "unchanged, skipped" if manifest.skipped else f"landed in {time.perf_counter() - started:.1f}s"
-        context.log.info(
-            f"{path.name} (house {home.house_id}): {verb}; {manifest.staged_rows:,} rows staged, "
-            f"{manifest.quarantined_rows} quarantined"
-        )
-        manifests.append(manifest)
+    # Runs the sensor (or the CLI) requested find their deliveries landed already; other runs (from the
+    # UI, tests) land what is pending in the incoming zone first, each delivery whole (atomic per file).
+    statuses: dict[str, str] = {}
+    if LANDED_BY_TAG not in context.run.tags:
+        own = {deliver_local(object_store, p, sources.timeframe_origin).path for p in sources.files()}
+        outcomes = land_incoming(object_store, log=context.log.info)
+        statuses = {o.delivery.path: o.status for o in outcomes}
+        for outcome in outcomes:
+            log = context.log.warning if outcome.status == REJECTED else context.log.info
+            log(f"{outcome.delivery.path}: {outcome.status} ({outcome.reason})")
+        rejected = [o for o in outcomes if o.status == REJECTED and o.delivery.path in own and o.error]
+        if rejected:  # this run's own file: fail with the reader's message (file, line, column)
+            raise rejected[0].error
     days = partition_days(context)
+    current = current_manifests(object_store)
+    manifests = manifests_for_days(current, days)
+    # A delivery whose lines are not all accounted for may have no rows left in any day: it is checked
+    # whatever the run's days, so a reader fault that lost a whole file still blocks the run.
+    manifests += [m for m in current if not m.balanced and m not in manifests]
     in_range = sum(m.rows_per_day.get(str(d), 0) for m in manifests for d in days)
     return dg.MaterializeResult(
         metadata={
-            "files": dg.MetadataValue.md(checks.files_markdown(manifests, object_store)),
+            "files": dg.MetadataValue.md(checks.files_markdown(manifests, object_store, statuses)),
             "rows_staged_in_range": in_range,
             "rows_quarantined": sum(m.quarantined_rows for m in manifests),
             "quarantine_reasons": dg.MetadataValue.json(merged_reasons(manifests)),
@@ -140,10 +146,14 @@ def homes(
 ):
     apply_migrations(postgres.url())
     registry = HomeRegistry.load(object_store)
-    manifests = {m.file: m for m in current_manifests(object_store)}
+    # Only the homes with rows in the run's days (a run for day D touches only what D needs); the newest
+    # landed delivery's checksum stands for the home's source.
+    newest = {m.house_id: m for m in manifests_for_days(current_manifests(object_store), partition_days(context))}
     with postgres.connect() as conn, conn.cursor() as cur:
         for home in registry.homes:
-            sha = manifests[home.source_file].sha256 if home.source_file in manifests else None
+            if home.house_id not in newest:
+                continue
+            sha = newest[home.house_id].sha256
             cur.execute(queries.UPSERT_HOME, (home.house_id, home.name, home.source_file, sha))
             for column in contract.POWER_COLUMNS:
                 cur.execute(

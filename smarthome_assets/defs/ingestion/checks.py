@@ -14,7 +14,7 @@ import dagster as dg
 from smarthome_assets.database import queries
 from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.homec import contract
-from smarthome_assets.ingestion.clean_days import CleanResult
+from smarthome_assets.ingestion.clean_days import CleanResult, staged_row_counts
 from smarthome_assets.ingestion.landing import Manifest, current_manifests, merged_reasons
 from smarthome_assets.ingestion.registry import HomeRegistry
 from smarthome_assets.storage.object_store import ObjectStore
@@ -197,12 +197,7 @@ def database_counts(db: PostgresDatabase, start: datetime, end: datetime) -> dic
 
 
 def rds_results(store: ObjectStore, homes_by_day: dict[str, list[int]], counts) -> list[dg.AssetCheckResult]:
-    expected = {
-        (m.house_id, day): m.rows_per_day[day]
-        for m in current_manifests(store)
-        for day in homes_by_day
-        if day in m.rows_per_day
-    }
+    expected = staged_row_counts(store, current_manifests(store), homes_by_day)
     mismatches = {}
     for table, got in counts.items():
         for key in set(expected) | set(got):
@@ -225,7 +220,8 @@ def rds_results(store: ObjectStore, homes_by_day: dict[str, list[int]], counts) 
     ]
 
 
-def files_markdown(manifests: list[Manifest], store: ObjectStore) -> str:
+def files_markdown(manifests: list[Manifest], store: ObjectStore, statuses: dict[str, str] | None = None) -> str:
+    """`statuses`: what this run did with each delivery (landed, unchanged); absent means landed before."""
     lines = [
         "| file | house | MB | sha256 | data lines | staged | quarantined | this run |",
         "|---|---|---|---|---|---|---|---|",
@@ -233,7 +229,7 @@ def files_markdown(manifests: list[Manifest], store: ObjectStore) -> str:
     for m in manifests:
         lines.append(
             f"| {m.file} | {m.house_id} | {m.size_bytes / 1e6:.1f} | `{m.sha256[:12]}` | {m.data_lines:,} "
-            f"| {m.staged_rows:,} | {m.quarantined_rows:,} | {'unchanged' if m.skipped else 'landed'} |"
+            f"| {m.staged_rows:,} | {m.quarantined_rows:,} | {(statuses or {}).get(m.file, 'landed before the run')} |"
         )
     return "\n".join(lines)
 
