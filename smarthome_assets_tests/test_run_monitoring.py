@@ -1,0 +1,119 @@
+"""Issue 12: a SIGKILLed run must not stay STARTED for ever and block the queue.
+
+The real `dagster-daemon` runs on a temporary instance written from the project's own dagster.yaml (only
+the monitor's timings shortened), three runs are submitted with two run slots, and the two running
+workers are killed with SIGKILL. Without run monitoring both stay STARTED and the third never starts.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from smarthome_assets.services.dagster_instance import LOCAL_DAGSTER_YAML, RUN_MONITORING
+
+LOCATION = Path(__file__).parent / "ops_support" / "sleepy_location.py"
+BIN = Path(sys.executable).parent
+
+
+def _shortened_yaml() -> str:
+    """The shipped yaml with the monitor polling every second and a 20 s maximum runtime."""
+    text = LOCAL_DAGSTER_YAML
+    for key, value in (("poll_interval_seconds", 1), ("max_runtime_seconds", 20)):
+        text = text.replace(f"{key}: {RUN_MONITORING[key]}", f"{key}: {value}")
+    return text
+
+
+def test_the_shipped_instance_enables_run_monitoring():
+    assert RUN_MONITORING["enabled"] is True
+    assert "run_monitoring:\n  enabled: true" in LOCAL_DAGSTER_YAML
+
+
+def _submit(env: dict, workspace: Path, seconds: float) -> None:
+    config = json.dumps({"ops": {"sleep_for": {"config": {"seconds": seconds}}}})
+    subprocess.run(
+        [str(BIN / "dagster"), "job", "launch", "-w", str(workspace), "-j", "sleepy", "--config-json", config],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def _wait(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def _in_process_run(env: dict, seconds: float) -> subprocess.Popen:
+    """A run executed inside its own process, like `smarthome run`: no code server watches it."""
+    return subprocess.Popen(
+        [sys.executable, str(LOCATION), str(seconds)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
+@pytest.mark.slow
+def test_killed_runs_are_marked_failed_and_the_queue_moves(tmp_path):
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(_shortened_yaml())
+    workspace = tmp_path / "workspace.yaml"
+    workspace.write_text(f"load_from:\n  - python_file: {LOCATION}\n")
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    instance = dg.DagsterInstance.from_config(str(home))
+    workers = [_in_process_run(env, 600) for _ in range(2)]
+    try:
+        _wait(
+            lambda: len([r for r in instance.get_runs() if r.status == dg.DagsterRunStatus.STARTED]) == 2,
+            120,
+            "two in-process runs STARTED",
+        )
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=10)
+    killed = {r.run_id for r in instance.get_runs()}
+    assert {instance.get_run_by_id(r).status for r in killed} == {dg.DagsterRunStatus.STARTED}  # dead, yet STARTED
+    _submit(env, workspace, 0.5)  # queued behind the two dead runs (two run slots)
+    [waiting] = {r.run_id for r in instance.get_runs()} - killed
+    daemon = subprocess.Popen(
+        [str(BIN / "dagster-daemon"), "run", "-w", str(workspace)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+
+        def all_done():
+            statuses = {r.run_id: r.status for r in instance.get_runs()}
+            return statuses if all(s.name in ("FAILURE", "SUCCESS") for s in statuses.values()) else None
+
+        statuses = _wait(all_done, 150, "the dead runs to be marked failed and the queued run to finish")
+        assert {statuses[r] for r in killed} == {dg.DagsterRunStatus.FAILURE}
+        assert statuses[waiting] == dg.DagsterRunStatus.SUCCESS
+    finally:
+        os.killpg(daemon.pid, signal.SIGTERM)
+        try:
+            daemon.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(daemon.pid, signal.SIGKILL)
+            daemon.wait(timeout=10)
