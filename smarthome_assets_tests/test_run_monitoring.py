@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from smarthome_assets.defs.operations.dead_runs import build_dead_run_check, worker_pid
 from smarthome_assets.services.dagster_instance import LOCAL_DAGSTER_YAML, RUN_MONITORING
 
 LOCATION = Path(__file__).parent / "ops_support" / "sleepy_location.py"
@@ -117,3 +118,33 @@ def test_killed_runs_are_marked_failed_and_the_queue_moves(tmp_path):
         except subprocess.TimeoutExpired:
             os.killpg(daemon.pid, signal.SIGKILL)
             daemon.wait(timeout=10)
+
+
+def test_the_dead_run_check_fails_a_killed_run_at_once_and_spares_a_live_one(tmp_path):
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(LOCAL_DAGSTER_YAML)
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    instance = dg.DagsterInstance.from_config(str(home))
+    doomed, alive = _in_process_run(env, 600), _in_process_run(env, 600)
+    try:
+        _wait(
+            lambda: len([r for r in instance.get_runs() if r.status == dg.DagsterRunStatus.STARTED]) == 2,
+            120,
+            "two in-process runs STARTED",
+        )
+        doomed_run = next(r.run_id for r in instance.get_runs() if worker_pid(instance, r.run_id) == doomed.pid)
+        os.killpg(doomed.pid, signal.SIGKILL)
+        doomed.wait(timeout=10)
+        check = build_dead_run_check()
+        check.evaluate_tick(dg.build_sensor_context(instance=instance))
+        statuses = {r.run_id: r.status for r in instance.get_runs()}
+        assert statuses.pop(doomed_run) == dg.DagsterRunStatus.FAILURE
+        assert list(statuses.values()) == [dg.DagsterRunStatus.STARTED]
+        [failure] = instance.all_logs(doomed_run, of_type=dg.DagsterEventType.RUN_FAILURE)
+        assert f"pid {doomed.pid}" in failure.message
+    finally:
+        for worker in (doomed, alive):
+            if worker.poll() is None:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
