@@ -15,6 +15,8 @@ from pathlib import Path
 from smarthome_assets.homec import contract
 
 ENVIRONMENTS = ("local", "aws")
+#: The Slack-compatible incoming-webhook URL failure alerts are posted to (unset: alerts are only recorded).
+ALERT_WEBHOOK_VARIABLE = "SMARTHOME_ALERT_WEBHOOK_URL"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,9 @@ class Settings:
     s3_endpoint_url: str | None = None
     #: aws: libpq sslmode for RDS (`require` by default; `verify-full` with a CA bundle is stricter).
     database_sslmode: str = "require"
+    #: Whether SMARTHOME_ALERT_WEBHOOK_URL is set. Only its presence is read here: the URL is a secret,
+    #: resolved by Dagster in the sensor's process (defs/resources.py) and never held in settings.
+    alert_webhook_set: bool = False
 
     @property
     def object_store_root(self) -> Path:
@@ -74,6 +79,7 @@ def load_settings() -> Settings:
         s3_prefix=os.environ.get("SMARTHOME_S3_PREFIX", defaults.s3_prefix).strip("/"),
         s3_endpoint_url=os.environ.get("SMARTHOME_S3_ENDPOINT_URL") or None,
         database_sslmode=os.environ.get("SMARTHOME_DATABASE_SSLMODE", defaults.database_sslmode),
+        alert_webhook_set=bool(os.environ.get(ALERT_WEBHOOK_VARIABLE, "").strip()),
     )
 
 
