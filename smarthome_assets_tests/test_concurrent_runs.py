@@ -35,7 +35,5 @@ def test_two_runs_on_the_same_day_load_one_after_the_other(tmp_path):
         for _ in range(2)
     ]
     assert [run.wait(timeout=180) for run in runs] == [0, 0]
-    (a_start, a_end), (b_start, b_end) = sorted(
-        tuple(map(float, line.split())) for line in log.read_text().splitlines()
-    )
-    assert b_start >= a_end, f"the two steps overlapped by {a_end - b_start:.2f}s"
+    first, second = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
+    assert second[0] >= first[1], f"the two steps overlapped by {first[1] - second[0]:.2f}s"
