@@ -6,7 +6,14 @@ import argparse
 import sys
 import warnings
 
-from smarthome_assets.cli import api_command, db_command, dev_command, generate_command, run_command
+from smarthome_assets.cli import (
+    api_command,
+    db_command,
+    dev_command,
+    generate_command,
+    run_command,
+    simulate_command,
+)
 
 
 def _quiet_known_warnings() -> None:
@@ -28,7 +35,7 @@ def _quiet_known_warnings() -> None:
 
 
 #: Subcommand modules, each exposing `add_parser(subparsers)` and `run(args)`, in the order `--help` lists them.
-COMMANDS = (generate_command, run_command, db_command, api_command, dev_command)
+COMMANDS = (generate_command, run_command, simulate_command, db_command, api_command, dev_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
