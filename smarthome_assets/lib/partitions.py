@@ -22,7 +22,7 @@ single_run = dg.BackfillPolicy.single_run()
 #: The Dagster pool every daily asset's step takes a slot of. Two runs on the same home and days (two
 #: `smarthome run`, a sensor run beside a backfill) used to load at once and fail on raw primary-key or
 #: sqlite errors; the instance gives this pool one slot (services/dagster_instance.py), so the second run's
-#: step waits, with "waiting for pool smarthome_writer" in its log, and then replaces the same days.
+#: step waits ("Step blocked by limit for pool smarthome_writer" in its log), then replaces the same days.
 WRITER_POOL = "smarthome_writer"
 
 
