@@ -61,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     url = embedded_postgres.server_url(settings.pgdata, args.database)
     apply_migrations(url)
-    reader_url = embedded_postgres.socket_url(str(settings.pgdata), args.database, READER_ROLE)
+    reader_url = embedded_postgres.socket_url(embedded_postgres.socket_dir(settings.pgdata), args.database, READER_ROLE)
     configure(
         ApiConfig(
             database_url=reader_url,
