@@ -11,6 +11,7 @@ import sys
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
+from smarthome_assets.cli.errors import ensure_port_free
 from smarthome_assets.dashboard import layout as dashboard_layout
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.local_api.events import PAYLOAD_VERSIONS
@@ -58,6 +59,7 @@ def curl_examples(url: str) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    ensure_port_free(args.host, args.port)
     settings = load_settings()
     url = embedded_postgres.server_url(settings.pgdata, args.database)
     apply_migrations(url)

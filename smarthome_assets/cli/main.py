@@ -14,6 +14,7 @@ from smarthome_assets.cli import (
     run_command,
     simulate_command,
 )
+from smarthome_assets.cli.errors import one_line
 
 
 def _quiet_known_warnings() -> None:
@@ -44,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Smart-home energy and weather data platform (Dagster). Local by default; "
         "SMARTHOME_ENV=aws selects S3, RDS and Redshift.",
     )
+    parser.add_argument(
+        "--traceback", action="store_true", help="on an error, show Python's traceback instead of one line"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
         command = module.add_parser(sub)
@@ -59,6 +63,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure reaches the user as one line (errors.py); --traceback for more
+        if args.traceback:
+            raise
+        print(f"smarthome {args.command}: {one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from smarthome_assets.cli import summary
+from smarthome_assets.cli.errors import CommandError
 from smarthome_assets.definitions import defs
 from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.homec import contract
@@ -101,8 +102,17 @@ def _day_range(sources: list[Path], settings: Settings, args: argparse.Namespace
         if span is None:
             continue  # unreadable or empty: raw_csv reports it properly
         origin = settings.timeframe_origin
-        firsts.append((origin + timedelta(minutes=span[0] - contract.TIME_ORIGIN)).date())
-        lasts.append((origin + timedelta(minutes=span[1] - contract.TIME_ORIGIN)).date())
+        for value, days, given in ((span[0], firsts, args.first_day), (span[1], lasts, args.last_day)):
+            try:
+                days.append((origin + timedelta(minutes=value - contract.TIME_ORIGIN)).date())
+            except OverflowError:
+                if given:
+                    continue  # the user chose the days; raw_csv quarantines the row
+                raise CommandError(
+                    f"{path}: `time` {value} is no HomeC minute (HomeC counts minutes from "
+                    f"{contract.TIME_ORIGIN}, i.e. {origin:%Y-%m-%d %H:%M} UTC): fix or remove that row, or "
+                    "give the days with --first-day/--last-day"
+                ) from None
     today = datetime.now(UTC).date()
     first = max(min(firsts, default=FIRST_DAY), FIRST_DAY)
     last = min(max(lasts, default=today), today)

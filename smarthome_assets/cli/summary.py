@@ -15,6 +15,7 @@ from smarthome_assets.dashboard import layout as dashboard_layout
 from smarthome_assets.exports.layout import DayManifest
 from smarthome_assets.exports.reconcile import newest_exported_day
 from smarthome_assets.ingestion.landing import current_manifests, merged_reasons
+from smarthome_assets.lib.failures import step_failures
 from smarthome_assets.settings import Settings
 from smarthome_assets.warehouse.loader import table_rows
 
@@ -117,8 +118,11 @@ def render(
     if failed_checks:
         lines += _table("checks that did not pass", [(c, "") for c in failed_checks])
     if not result.success:
-        for event in result.all_events:
-            if event.is_failure and event.step_key:
-                lines.append(f"  step {event.step_key} failed: {event.message}")
+        failures = step_failures(result.all_events)  # the cause (file, line, column, reason), not Dagster's wrapper
+        lines += [f"  step {step} failed: {cause}" for step, cause in failures.items()]
+        if not failures:
+            lines += [
+                f"  run failed: {e.message}" for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"
+            ]
     lines.append(f"  Dagster run history: DAGSTER_HOME={settings.dagster_home}; browse it with `make dev`")
     return "\n".join(lines)

@@ -23,10 +23,13 @@ def root_cause(error: SerializableErrorInfo | None) -> str:
         error = error.cause
     message = error.message.strip()
     name = error.cls_name or ""
+    head, sep, rest = message.partition(": ")
+    if sep and name and head.endswith(name):  # `package.module.SourceFormatError: ...` -> `SourceFormatError: ...`
+        message = f"{name}: {rest}"
     prefix = f"{name}: "
     if message.startswith(prefix) and name in _PLAIN:
         message = message[len(prefix) :]
-    if not message.removeprefix(prefix).strip():
+    if message in (name, f"{name}:") or not message.removeprefix(prefix).strip():
         message = f"{name} (no message)" if name else "unknown error"
     return " ".join(line.strip() for line in message.splitlines() if line.strip())
 
