@@ -38,7 +38,7 @@ def test_definitions_load_with_every_asset_grouped_by_its_folder():
         "dashboard": "dashboard",
     }
     assert {j.name for j in loaded.jobs} == {"ingestion_job", "daily_exports_job", "dashboard_job"}
-    resources = ["api_client", "dashboard_dir", "object_store", "postgres", "sources", "warehouse"]
+    resources = ["alerts", "api_client", "dashboard_dir", "object_store", "postgres", "sources", "warehouse"]
     assert sorted(loaded.resources) == resources
 
 
