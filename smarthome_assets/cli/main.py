@@ -19,8 +19,7 @@ from smarthome_assets.cli.errors import one_line
 
 def _quiet_known_warnings() -> None:
     """Warnings a user cannot act on, each by its exact message: Dagster marks the single-run backfill policy
-    (how a year is one run) as beta on every import; platformdirs complains when XDG_RUNTIME_DIR is unset;
-    Dagster marks `Definitions.map_asset_specs` (how the freshness policies are attached) as preview."""
+    (how a year is one run) as beta on every import; platformdirs complains when XDG_RUNTIME_DIR is unset."""
     import dagster as dg
 
     warnings.filterwarnings(
@@ -29,10 +28,6 @@ def _quiet_known_warnings() -> None:
         category=dg.BetaWarning,
     )
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    # definitions.py attaches the freshness policies with `map_asset_specs`, marked preview in Dagster 1.13.
-    warnings.filterwarnings(
-        "ignore", message=r"Function `Definitions\.map_(resolved_)?asset_specs` is currently in preview"
-    )
 
 
 #: Subcommand modules, each exposing `add_parser(subparsers)` and `run(args)`, in the order `--help` lists them.
