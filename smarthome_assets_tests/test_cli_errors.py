@@ -8,6 +8,7 @@ from __future__ import annotations
 import socket
 
 import dagster as dg
+import psycopg2
 import pytest
 
 from smarthome_assets.cli.errors import one_line
@@ -95,3 +96,8 @@ def test_the_root_cause_of_a_step_is_its_own_exception(tmp_path):
     assert failures["silent"] == "AssertionError (no message)"
     assert failures["wrapped"] == "ValueError: invalid literal for int() with base 10: 'x'"
     assert one_line(OSError(28, "No space left on device", "/data/x")).startswith("the disk is full (/data/x)")
+
+
+def test_postgres_out_of_disk_reaching_the_cli_says_so():
+    error = psycopg2.OperationalError("connection failed: FATAL:  could not write init file: No space left on device")
+    assert one_line(error).startswith("PostgreSQL cannot write: the disk holding its data is full")

@@ -53,6 +53,8 @@ def one_line(exc: BaseException) -> str:
         return f"the disk is full{where}: free some space, then run the command again"
     if isinstance(exc, FileNotFoundError):
         return f"{exc.strerror or 'not found'}: {exc.filename or exc}: check the path"
+    if isinstance(exc, psycopg2.OperationalError) and "No space left on device" in str(exc):
+        return "PostgreSQL cannot write: the disk holding its data is full: free some space, then run it again"
     if isinstance(exc, psycopg2.OperationalError):
         first = (str(exc).strip().splitlines() or ["(no message)"])[0]
         return f"cannot use PostgreSQL: {first}: is the server running (`smarthome db up`) and the URL right?"
