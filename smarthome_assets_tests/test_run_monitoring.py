@@ -148,3 +148,38 @@ def test_the_dead_run_check_fails_a_killed_run_at_once_and_spares_a_live_one(tmp
             if worker.poll() is None:
                 os.killpg(worker.pid, signal.SIGKILL)
                 worker.wait(timeout=10)
+
+
+def test_a_live_run_whose_first_step_process_ended_is_left_alone(tmp_path):
+    """A run on the multiprocess executor (each step in a subprocess, the first already ended) is alive as
+    long as its run worker is: the check reads the worker's pid, the first one the run records."""
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(LOCAL_DAGSTER_YAML)
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    instance = dg.DagsterInstance.from_config(str(home))
+    script = Path(__file__).parent / "ops_support" / "two_step_location.py"
+    worker = subprocess.Popen(
+        [sys.executable, str(script)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+
+        def slow_step_started():
+            runs = instance.get_runs()
+            if not runs:
+                return None
+            steps = instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_START)
+            return runs[0] if any(e.step_key == "slow" for e in steps) else None
+
+        run = _wait(slow_step_started, 120, "the second step to start")
+        time.sleep(1.0)
+        build_dead_run_check().evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
+        assert worker_pid(instance, run.run_id) == worker.pid
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(timeout=10)

@@ -9,14 +9,15 @@ from smarthome_assets.settings import load_settings
 
 
 def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
-    """The pid the run's process recorded in its engine events (the latest one)."""
-    pid = None
+    """The run worker's pid: the first pid in the run's engine events ("Started process for run", "Executing
+    steps in process" or "... multiprocess executor: parent process"). Any later pid could belong to a
+    process that ends while the run goes on, so only the first one counts."""
     for entry in instance.all_logs(run_id, of_type=dg.DagsterEventType.ENGINE_EVENT):
         data = entry.dagster_event.engine_event_data if entry.dagster_event else None
         value = data.metadata.get("pid") if data else None
         if value is not None:
-            pid = int(value.value)
-    return pid
+            return int(value.value)
+    return None
 
 
 def mark_dead_runs_failed(instance: dg.DagsterInstance) -> list[str]:
