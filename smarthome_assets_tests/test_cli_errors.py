@@ -101,3 +101,15 @@ def test_the_root_cause_of_a_step_is_its_own_exception(tmp_path):
 def test_postgres_out_of_disk_reaching_the_cli_says_so():
     error = psycopg2.OperationalError("connection failed: FATAL:  could not write init file: No space left on device")
     assert one_line(error).startswith("PostgreSQL cannot write: the disk holding its data is full")
+
+
+def test_a_generic_error_class_keeps_its_module():
+    import csv
+    import io
+
+    @dg.asset
+    def parses() -> None:
+        list(csv.reader(io.StringIO("x" * 200_000)))
+
+    result = dg.materialize([parses], raise_on_error=False, instance=dg.DagsterInstance.ephemeral())
+    assert step_failures(result.all_events)["parses"] == "_csv.Error: field larger than field limit (131072)"

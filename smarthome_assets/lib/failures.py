@@ -24,8 +24,8 @@ def root_cause(error: SerializableErrorInfo | None) -> str:
     message = error.message.strip()
     name = error.cls_name or ""
     head, sep, rest = message.partition(": ")
-    if sep and name and head.endswith(name):  # `package.module.SourceFormatError: ...` -> `SourceFormatError: ...`
-        message = f"{name}: {rest}"
+    if sep and name and head.endswith(f".{name}") and name != "Error":
+        message = f"{name}: {rest}"  # `package.module.SourceFormatError: ...` -> `SourceFormatError: ...`
     prefix = f"{name}: "
     if message.startswith(prefix) and name in _PLAIN:
         message = message[len(prefix) :]
