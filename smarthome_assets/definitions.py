@@ -2,7 +2,8 @@
 
 Each domain folder holds its assets, checks, jobs, schedules and sensors; `defs/resources.py` adds the
 resources of the environment (`SMARTHOME_ENV`), read when the location loads, not at import. Every asset
-carries a reference to its source file and line, which the UI links to.
+carries a reference to its source file and line, which the UI links to, and the three daily tables get their
+Dagster freshness policy here, where every asset is known (defs/operations/freshness.py).
 """
 
 import warnings
@@ -10,23 +11,26 @@ from pathlib import Path
 
 import dagster as dg
 
+from smarthome_assets.defs.operations.freshness import with_freshness_policy
+
 
 @dg.definitions
 def defs() -> dg.Definitions:
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
     with warnings.catch_warnings():
-        # Dagster marks code references beta; the UI's links to the code are worth it, and nothing depends on them.
+        # Dagster marks code references beta and map_asset_specs preview; both are their documented use here.
         warnings.filterwarnings(
             "ignore",
             message="(Function `with_source_code_references`|Class `LocalFileCodeReference`|"
             "Class `CodeReferencesMetadataValue`) is currently in beta",
         )
+        warnings.filterwarnings("ignore", message="Function `Definitions.map_", category=dg.PreviewWarning)
         assets = dg.with_source_code_references(list(loaded.assets or []))
-    return dg.Definitions(
-        assets=assets,
-        asset_checks=loaded.asset_checks,
-        jobs=loaded.jobs,
-        schedules=loaded.schedules,
-        sensors=loaded.sensors,
-        resources=loaded.resources,
-    )
+        return dg.Definitions(
+            assets=assets,
+            asset_checks=loaded.asset_checks,
+            jobs=loaded.jobs,
+            schedules=loaded.schedules,
+            sensors=loaded.sensors,
+            resources=loaded.resources,
+        ).map_asset_specs(func=with_freshness_policy)

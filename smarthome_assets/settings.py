@@ -15,6 +15,8 @@ from pathlib import Path
 from smarthome_assets.homec import contract
 
 ENVIRONMENTS = ("local", "aws")
+#: The Slack-compatible incoming-webhook URL failure alerts are posted to (unset: alerts are only recorded).
+ALERT_WEBHOOK_VARIABLE = "SMARTHOME_ALERT_WEBHOOK_URL"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class Settings:
     def redshift_iam(self) -> bool:
         """Redshift by IAM temporary credentials (a workgroup or a cluster is named), not by password."""
         return bool(self.redshift_workgroup or self.redshift_cluster_identifier)
+
+    #: Whether SMARTHOME_ALERT_WEBHOOK_URL is set. Only its presence is read here: the URL is a secret,
+    #: resolved by Dagster in the sensor's process (defs/resources.py) and never held in settings.
+    alert_webhook_set: bool = False
 
     @property
     def object_store_root(self) -> Path:
@@ -87,6 +93,7 @@ def load_settings() -> Settings:
         redshift_workgroup=os.environ.get("SMARTHOME_REDSHIFT_WORKGROUP", "").strip(),
         redshift_cluster_identifier=os.environ.get("SMARTHOME_REDSHIFT_CLUSTER_ID", "").strip(),
         redshift_user=os.environ.get("SMARTHOME_REDSHIFT_USER", "").strip(),
+        alert_webhook_set=bool(os.environ.get(ALERT_WEBHOOK_VARIABLE, "").strip()),
     )
 
 

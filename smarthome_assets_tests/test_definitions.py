@@ -45,7 +45,7 @@ def test_definitions_load_with_every_asset_grouped_by_its_folder():
     tables = {k for k, spec in specs.items() if "dagster/table_name" in spec.metadata}
     assert tables == {"homes", "rds_tables", "redshift_tables"}
     assert "dagster/column_schema" in specs["rds_tables"].metadata
-    resources = ["api_client", "dashboard_dir", "object_store", "postgres", "sources", "warehouse"]
+    resources = ["alerts", "api_client", "dashboard_dir", "object_store", "postgres", "sources", "warehouse"]
     assert sorted(loaded.resources) == resources
 
 

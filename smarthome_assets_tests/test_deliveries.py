@@ -153,6 +153,6 @@ def test_the_cli_runs_the_days_a_shorter_redelivery_gave_up_and_withdraws_a_reje
     assert [str(d) for d in days] == ["2016-01-01", "2016-01-02", "2016-01-03"]  # 01-02 and 01-03 must be emptied
     bad = write(tmp_path / "bad.csv", minutes(3), header=HEADER.replace("time,", "tick,", 1))
     days, rejected = _deliver_and_land(store, [bad], settings)
-    assert days == [] and [d.path for d in rejected] == ["bad/bad.csv"]
-    incoming.withdraw(store, rejected[0])
+    assert days == [] and [o.delivery.path for o in rejected] == ["bad/bad.csv"]
+    incoming.withdraw(store, rejected[0].delivery)
     assert store.list_keys("incoming/bad/") == [] and [h.name for h in HomeRegistry.load(store).homes] == ["home"]

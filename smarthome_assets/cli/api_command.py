@@ -16,6 +16,7 @@ import sys
 
 from lambda_api.config import load_config
 from lambda_api.handler import configure
+from smarthome_assets.cli.errors import ensure_port_free
 from smarthome_assets.dashboard import layout as dashboard_layout
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.local_api.events import PAYLOAD_VERSIONS
@@ -75,10 +76,11 @@ def curl_examples(url: str, keyed: bool = False) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
+    ensure_port_free(args.host, args.port)
     settings = load_settings()
     url = embedded_postgres.server_url(settings.pgdata, args.database)
     apply_migrations(url)
-    reader_url = embedded_postgres.socket_url(str(settings.pgdata), args.database, READER_ROLE)
+    reader_url = embedded_postgres.socket_url(embedded_postgres.socket_dir(settings.pgdata), args.database, READER_ROLE)
     lambda_config = load_config()  # SMARTHOME_API_KEY, _CORS_ORIGINS, _BASE_URL, timeouts: as the Lambda reads them
     config = dataclasses.replace(
         lambda_config,

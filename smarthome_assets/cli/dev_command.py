@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 
+from smarthome_assets.cli.errors import ensure_port_free
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, ensure_dagster_home
@@ -26,6 +27,7 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
+    ensure_port_free(args.host, args.port)
     settings = load_settings()
     if settings.env == "local":
         apply_migrations(embedded_postgres.server_url(settings.pgdata, "smarthome"))

@@ -6,7 +6,15 @@ import argparse
 import sys
 import warnings
 
-from smarthome_assets.cli import api_command, db_command, dev_command, generate_command, run_command
+from smarthome_assets.cli import (
+    api_command,
+    db_command,
+    dev_command,
+    generate_command,
+    run_command,
+    simulate_command,
+)
+from smarthome_assets.cli.errors import one_line
 
 
 def _quiet_known_warnings() -> None:
@@ -23,7 +31,7 @@ def _quiet_known_warnings() -> None:
 
 
 #: Subcommand modules, each exposing `add_parser(subparsers)` and `run(args)`, in the order `--help` lists them.
-COMMANDS = (generate_command, run_command, db_command, api_command, dev_command)
+COMMANDS = (generate_command, run_command, simulate_command, db_command, api_command, dev_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="smarthome",
         description="Smart-home energy and weather data platform (Dagster). Local by default; "
         "SMARTHOME_ENV=aws selects S3, RDS and Redshift.",
+    )
+    parser.add_argument(
+        "--traceback", action="store_true", help="on an error, show Python's traceback instead of one line"
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
@@ -47,6 +58,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # every failure reaches the user as one line (errors.py); --traceback for more
+        if args.traceback:
+            raise
+        print(f"smarthome {args.command}: {one_line(exc)}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

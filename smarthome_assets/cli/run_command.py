@@ -61,9 +61,15 @@ def run(args: argparse.Namespace) -> int:
     resources = resources_for_env(settings)
     store = resources["object_store"]
     days, rejected = _deliver_and_land(store, sources, settings)
-    if not days and not rejected:
-        print("smarthome: nothing changed (every file is already landed, or a duplicate): no run", flush=True)
-        return 0
+    refused = [f"{o.error or o.reason}" for o in rejected]
+    for outcome in rejected:  # a rejected file leaves no trace: not even in the incoming zone
+        incoming.withdraw(store, outcome.delivery)
+    if not days:
+        for line in refused:
+            print(f"smarthome run: rejected {line}", file=sys.stderr, flush=True)
+        if not refused:
+            print("smarthome: nothing changed (every file is already landed, or a duplicate): no run", flush=True)
+        return 1 if refused else 0
     first, last = _day_range(days, args)
     print(
         f"smarthome: {len(sources)} file(s), {first} .. {last} ({(last - first).days + 1} days), "
@@ -76,16 +82,13 @@ def run(args: argparse.Namespace) -> int:
         list(defs().assets or []),
         resources=resources,
         instance=instance,
-        # with a rejected file, raw_csv lands again and fails with the reader's message
-        tags={**range_tags(first, last), **({} if rejected else {LANDED_BY_TAG: "cli"})},
+        tags={**range_tags(first, last), LANDED_BY_TAG: "cli"},  # landed above: the run lands nothing again
         raise_on_error=False,
         run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}},
     )
-    for delivery in rejected:
-        incoming.withdraw(store, delivery)
     seconds = time.perf_counter() - started
-    print(summary.render(settings, resources, result, seconds), flush=True)
-    return 0 if result.success else 1
+    print(summary.render(settings, resources, result, seconds, rejected=refused), flush=True)
+    return 0 if result.success and not refused else 1
 
 
 def _source_files(args: argparse.Namespace, settings: Settings) -> list[Path]:
@@ -105,12 +108,12 @@ def _source_files(args: argparse.Namespace, settings: Settings) -> list[Path]:
 
 def _deliver_and_land(
     store: ObjectStore, sources: list[Path], settings: Settings
-) -> tuple[list[date], list[incoming.Delivery]]:
+) -> tuple[list[date], list[watch.Outcome]]:
     """The one way in: copy the files into the incoming zone (incoming/<home>/), land what is pending
     there, and return the days the landings touched (a shorter re-delivery's lost days included).
 
-    A rejected file is not landed (no trace of it); the run still starts so that `raw_csv` reports the
-    error with file, line and column, as for any run."""
+    A rejected file is not landed (no trace of it); its outcome carries the reader's one-line error (file,
+    line, column, reason), which the command prints."""
     delivered = {deliver_local(store, path, settings.timeframe_origin).path for path in sources}
     try:
         outcomes = watch.land_pending(
@@ -122,7 +125,7 @@ def _deliver_and_land(
         if outcome.delivery.path in delivered or outcome.status != watch.UNCHANGED:
             print(f"  {outcome.delivery.path}: {outcome.status} ({outcome.reason})", flush=True)
     days = sorted({date.fromisoformat(d) for o in outcomes if o.delivery.path in delivered for d in o.days})
-    return days, [o.delivery for o in outcomes if o.status == watch.REJECTED and o.delivery.path in delivered]
+    return days, [o for o in outcomes if o.status == watch.REJECTED and o.delivery.path in delivered]
 
 
 def _day_range(days: list[date], args: argparse.Namespace) -> tuple[date, date]:

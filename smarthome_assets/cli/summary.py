@@ -6,7 +6,7 @@ One section per stage, in the data's order through the pipeline (SECTIONS); each
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import dagster as dg
@@ -15,6 +15,7 @@ from smarthome_assets.dashboard import layout as dashboard_layout
 from smarthome_assets.exports.layout import DayManifest
 from smarthome_assets.exports.reconcile import newest_exported_day
 from smarthome_assets.ingestion.landing import current_manifests, merged_reasons
+from smarthome_assets.lib.failures import step_failures
 from smarthome_assets.settings import Settings
 from smarthome_assets.warehouse.loader import table_rows
 
@@ -100,9 +101,12 @@ def render(
     resources: dict[str, Any],
     result: dg.ExecuteInProcessResult,
     seconds: float,
+    rejected: Sequence[str] = (),
 ) -> str:
-    status = "succeeded" if result.success else "FAILED"
+    """`rejected`: the files refused before the run, each as the reader's one line (file, line, column)."""
+    status = "succeeded" if result.success and not rejected else "FAILED"
     lines = ["", f"smarthome run {status} in {seconds:.1f}s (run {result.run_id[:8]})"]
+    lines += _table("files rejected (nothing of them was kept)", [(line, "") for line in rejected])
     failed_checks = [
         f"{e.asset_key.to_user_string()}:{e.check_name} ({e.severity.value})"
         for e in result.get_asset_check_evaluations()
@@ -117,8 +121,11 @@ def render(
     if failed_checks:
         lines += _table("checks that did not pass", [(c, "") for c in failed_checks])
     if not result.success:
-        for event in result.all_events:
-            if event.is_failure and event.step_key:
-                lines.append(f"  step {event.step_key} failed: {event.message}")
+        failures = step_failures(result.all_events)  # the cause (file, line, column, reason), not Dagster's wrapper
+        lines += [f"  step {step} failed: {cause}" for step, cause in failures.items()]
+        if not failures:
+            lines += [
+                f"  run failed: {e.message}" for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"
+            ]
     lines.append(f"  Dagster run history: DAGSTER_HOME={settings.dagster_home}; browse it with `make dev`")
     return "\n".join(lines)

@@ -14,7 +14,8 @@ import dagster as dg
 from smarthome_assets.database.connection import EmbeddedPostgres, PostgresDatabase, PostgresUrl
 from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.ingestion.sources import HomeCSources
-from smarthome_assets.settings import Settings, load_settings
+from smarthome_assets.operations.alerts import AlertSink
+from smarthome_assets.settings import ALERT_WEBHOOK_VARIABLE, Settings, load_settings
 from smarthome_assets.storage.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
 from smarthome_assets.warehouse.resource import PostgresWarehouse, RedshiftWarehouse, Warehouse
 
@@ -90,6 +91,21 @@ def sources_through_the_store(context: dg.InitResourceContext) -> HomeCSources:
     )
 
 
+@dg.resource(
+    config_schema={"webhook_url": dg.Field(dg.StringSource, default_value="")},
+    required_resource_keys={"object_store"},
+    description="Failure alerts: a record in the object store, and a Slack-compatible webhook when its URL "
+    "(a secret, from SMARTHOME_ALERT_WEBHOOK_URL) is set.",
+)
+def alert_sink(context: dg.InitResourceContext) -> AlertSink:
+    return AlertSink(store=context.resources.object_store, webhook_url=context.resource_config["webhook_url"])
+
+
+def _alerts(settings: Settings) -> dg.ResourceDefinition:
+    """The URL is read from the environment by Dagster when the sensor runs, only if it is set at all."""
+    return alert_sink.configured({"webhook_url": _env(ALERT_WEBHOOK_VARIABLE)} if settings.alert_webhook_set else {})
+
+
 def _sources(settings: Settings) -> HomeCSources:
     return HomeCSources(
         paths=list(settings.source_files),
@@ -107,6 +123,7 @@ def local_resources(settings: Settings) -> dict[str, Any]:
         "api_client": ApiClient(database=database),
         "warehouse": PostgresWarehouse(database=EmbeddedPostgres(pgdata=str(settings.pgdata), database="warehouse")),
         "dashboard_dir": str(settings.dashboard_dir),
+        "alerts": _alerts(settings),
     }
 
 
@@ -150,6 +167,7 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
             }
         ),
         "dashboard_dir": str(settings.dashboard_dir),
+        "alerts": _alerts(settings),
     }
 
 

@@ -19,9 +19,16 @@ daily_partitions = dg.DailyPartitionsDefinition(start_date=FIRST_DAY.isoformat()
 
 single_run = dg.BackfillPolicy.single_run()
 
+#: The Dagster pool every daily asset's step takes a slot of. Two runs on the same home and days (two
+#: `smarthome run`, a sensor run beside a backfill) used to load at once and fail on raw primary-key or
+#: sqlite errors; the instance gives this pool one slot (services/dagster_instance.py), so the second run's
+#: step waits ("Step blocked by limit for pool smarthome_writer" in its log), then replaces the same days.
+WRITER_POOL = "smarthome_writer"
+
 
 def daily_asset(**kwargs):
     """`dg.asset` for a daily-partitioned asset that takes a whole day range in one run."""
+    kwargs.setdefault("pool", WRITER_POOL)
     return dg.asset(partitions_def=daily_partitions, backfill_policy=single_run, **kwargs)
 
 

@@ -23,6 +23,21 @@ def apply_dagster_process_env() -> None:
         os.environ.setdefault(name, value)
 
 
+#: Run monitoring: the default run launcher cannot ask a run worker whether it is alive, so Dagster's
+#: monitor frees a dead run by its maximum runtime: a run still STARTED after `max_runtime_seconds` (a
+#: SIGKILLed worker never reports its end) is marked failed and its queue slot freed. An hour is 80 times a
+#: full year's run here; `smarthome_assets/defs/operations` adds a faster local check of dead workers.
+#: Pools: every daily asset's step takes a slot of the `smarthome_writer` pool (lib/partitions.py), so two
+#: runs on the same home and days load one after the other instead of colliding in PostgreSQL.
+RUN_MONITORING = {
+    "enabled": True,
+    "poll_interval_seconds": 30,
+    "start_timeout_seconds": 180,
+    "cancel_timeout_seconds": 180,
+    "max_runtime_seconds": 3600,
+    "max_resume_run_attempts": 0,
+}
+
 LOCAL_DAGSTER_YAML = """\
 # Written by smarthome: local instance, SQLite storage in this folder.
 telemetry:
@@ -30,15 +45,25 @@ telemetry:
 run_coordinator:
   module: dagster.core.run_coordinator
   class: QueuedRunCoordinator
-  config:
+concurrency:
+  runs:
     max_concurrent_runs: 2
-"""
+  pools:
+    default_limit: 1
+    granularity: op
+run_monitoring:
+""" + "".join(f"  {key}: {str(value).lower()}\n" for key, value in RUN_MONITORING.items())
+
+#: The first line of every dagster.yaml this module writes: such a file is ours to bring up to date.
+_OURS = LOCAL_DAGSTER_YAML.splitlines()[0]
 
 
 def ensure_dagster_home(path: Path) -> Path:
+    """Create the instance folder and its dagster.yaml; an older one written by smarthome is replaced (a
+    yaml without run monitoring leaves killed runs STARTED for ever), one written by hand is kept."""
     path.mkdir(parents=True, exist_ok=True)
     config = path / "dagster.yaml"
-    if not config.exists():
+    if not config.exists() or (config.read_text().startswith(_OURS) and config.read_text() != LOCAL_DAGSTER_YAML):
         config.write_text(LOCAL_DAGSTER_YAML)
     return path
 

@@ -1,0 +1,1 @@
+"""Dagster wiring of operations (group `operations`): failure alerts, freshness, dead-run checks."""

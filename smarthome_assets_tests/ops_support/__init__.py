@@ -1,0 +1,1 @@
+"""Code locations and helpers for the operations tests (real daemon, real instance)."""

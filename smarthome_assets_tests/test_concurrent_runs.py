@@ -1,0 +1,39 @@
+"""Issue 12: two runs at the same time on the same days must not load at once (they failed on raw sqlite3
+and primary-key errors). Every daily asset takes the `smarthome_writer` pool, which the shipped instance
+gives one slot: two real processes on one instance run their steps one after the other."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from smarthome_assets.lib.partitions import WRITER_POOL, daily_asset
+from smarthome_assets.services.dagster_instance import LOCAL_DAGSTER_YAML
+
+SCRIPT = Path(__file__).parent / "ops_support" / "pooled_location.py"
+
+
+def test_every_daily_asset_is_in_the_writer_pool():
+    @daily_asset()
+    def some_day() -> None:
+        pass
+
+    assert some_day.op.pool == WRITER_POOL
+    assert "pools:\n    default_limit: 1\n    granularity: op" in LOCAL_DAGSTER_YAML
+
+
+def test_two_runs_on_the_same_day_load_one_after_the_other(tmp_path):
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(LOCAL_DAGSTER_YAML)
+    log = tmp_path / "steps.log"
+    env = {**os.environ, "DAGSTER_HOME": str(home)}
+    runs = [
+        subprocess.Popen([sys.executable, str(SCRIPT), str(log), "2026-11-29"], env=env, start_new_session=True)
+        for _ in range(2)
+    ]
+    assert [run.wait(timeout=180) for run in runs] == [0, 0]
+    first, second = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
+    assert second[0] >= first[1], f"the two steps overlapped by {first[1] - second[0]:.2f}s"
