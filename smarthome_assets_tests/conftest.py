@@ -87,3 +87,13 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
         yield chromium
         chromium.close()
+
+
+@pytest.fixture(scope="module")
+def api_db(pg_server, request):
+    """The API tests' database: synthetic homes loaded, the read-only role, and the Lambda handler configured
+    to read it (one per test module, named after it in `application_name`); dropped afterwards."""
+    from .api_support import served_api_database
+
+    with served_api_database(pg_server, f"test-{request.module.__name__.rsplit('.', 1)[-1]}") as db:
+        yield db

@@ -9,7 +9,7 @@ import pytest
 from lambda_api import columns
 from lambda_api.params import Cursor, parse_instant, wants_csv
 from smarthome_assets.homec import contract
-from smarthome_assets_tests.test_api_support import create_api_database, drop_api_database
+from smarthome_assets_tests.api_support import create_api_database, drop_api_database
 
 
 def test_device_allow_list_is_the_contracts_power_columns():

@@ -20,19 +20,12 @@ from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
 from lambda_api.queries import SUMMARY_LOCK_SPACE
 from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
-from smarthome_assets_tests.test_api_support import (
+from smarthome_assets_tests.api_support import (
     POWER,
     call,
     create_api_database,
     drop_api_database,
-    served_api_database,
 )
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-cost") as db:
-        yield db
 
 
 def _configure(db, **changes) -> None:

@@ -17,16 +17,9 @@ from lambda_api.handler import configure
 from lambda_api.queries import Statement
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets_tests.test_api_support import READER, call, create_api_database, drop_api_database
+from smarthome_assets_tests.api_support import READER, call, create_api_database, drop_api_database
 
 SERVED = {"home", "device", "weather", "energy_consuming_device"}
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    db = create_api_database(pg_server)
-    yield db
-    drop_api_database(db, pg_server)
 
 
 @pytest.fixture

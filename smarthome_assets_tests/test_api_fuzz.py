@@ -20,7 +20,7 @@ from schemathesis.checks import positive_data_acceptance
 from lambda_api.config import ApiConfig
 from lambda_api.handler import build_resolver, configure, openapi_document
 from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
-from smarthome_assets_tests.test_api_support import create_api_database, drop_api_database
+from smarthome_assets_tests.api_support import create_api_database, drop_api_database
 
 EXAMPLES_PER_OPERATION = 40
 DOCUMENT = openapi_document(build_resolver(APIGatewayHttpResolver, ApiConfig()), ApiConfig())

@@ -1,7 +1,7 @@
 """The bytes of representative responses are pinned: speed work on the API must not change one byte.
 
 The hashes were computed from the handler as it was before the binary-result work (PostgreSQL writing
-the JSON text), on the deterministic synthetic rows of test_api_support. Each covers the status, the
+the JSON text), on the deterministic synthetic rows of api_support. Each covers the status, the
 body and the headers a client reads (Content-Type, Link, X-Next-Cursor); request ids differ per call
 and are left out. A changed hash means a changed response: a contract change, not an optimisation.
 """
@@ -12,7 +12,7 @@ import hashlib
 
 import pytest
 
-from smarthome_assets_tests.test_api_support import call, served_api_database
+from smarthome_assets_tests.api_support import call
 
 #: (payload version, path, query, Accept) -> sha256 of the response as `_fingerprint` writes it.
 GOLDEN: dict[tuple[str, str, str, str | None], str] = {
@@ -91,12 +91,6 @@ GOLDEN: dict[tuple[str, str, str, str | None], str] = {
         "text/csv",
     ): "f27581fed535114982678e14f47a68b2de249bc42ec932900e206be3e84d1d92",
 }
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-golden") as db:
-        yield db
 
 
 def _fingerprint(version: str, path: str, query: str, accept: str | None) -> str:

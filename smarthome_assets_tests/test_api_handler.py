@@ -13,14 +13,13 @@ from openapi_spec_validator import validate
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure, handler
-from smarthome_assets_tests.test_api_support import (
+from smarthome_assets_tests.api_support import (
     HOME_2_DEVICES,
     MINUTES,
     ORIGIN,
     POWER,
     WEATHER,
     call,
-    served_api_database,
     table_rows,
     v1_event,
     v2_event,
@@ -28,12 +27,6 @@ from smarthome_assets_tests.test_api_support import (
 
 VERSIONS = ("v1", "v2")
 KEYS = ["house_id", "timeframe", "time_raw"]
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-handler") as db:
-        yield db
 
 
 @pytest.fixture

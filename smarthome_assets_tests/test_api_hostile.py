@@ -14,14 +14,13 @@ from hypothesis import strategies as st
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
-from smarthome_assets_tests.test_api_support import (
+from smarthome_assets_tests.api_support import (
     MINUTES,
     POWER,
     WEATHER,
     call,
     create_api_database,
     drop_api_database,
-    served_api_database,
 )
 
 ROUTES = {
@@ -65,14 +64,14 @@ WEIRD = [
 ]
 
 
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-hostile") as db:
-        yield db
-        with psycopg2.connect(db.admin_url) as conn, conn.cursor() as cur:  # everything is still there
-            for table, rows in (("weather", 2 * MINUTES), ("energy_consuming_device", 2 * MINUTES), ("home", 2)):
-                cur.execute(f"SELECT count(*) FROM {table}")
-                assert cur.fetchone()[0] == rows
+@pytest.fixture(scope="module", autouse=True)
+def nothing_was_written(api_db):
+    """After every hostile request of the module, the database still holds exactly what it was given."""
+    yield
+    with psycopg2.connect(api_db.admin_url) as conn, conn.cursor() as cur:
+        for table, rows in (("weather", 2 * MINUTES), ("energy_consuming_device", 2 * MINUTES), ("home", 2)):
+            cur.execute(f"SELECT count(*) FROM {table}")
+            assert cur.fetchone()[0] == rows
 
 
 def _assert_handled(answer) -> None:

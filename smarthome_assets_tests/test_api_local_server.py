@@ -21,22 +21,15 @@ import requests
 
 from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets_tests.test_api_support import (
+from smarthome_assets_tests.api_support import (
     MINUTES,
     POWER,
     load_synthetic,
-    served_api_database,
     table_rows,
 )
 
 REPO = Path(__file__).resolve().parent.parent
 KEYS = ["house_id", "timeframe", "time_raw"]
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-local") as db:
-        yield db
 
 
 @pytest.fixture(scope="module", params=["2.0", "1.0"])

@@ -17,15 +17,8 @@ import requests
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
 from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
-from smarthome_assets_tests.test_api_support import served_api_database
 
 WORKERS = 4
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-limits") as db:
-        yield db
 
 
 @pytest.fixture

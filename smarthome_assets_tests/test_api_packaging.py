@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from lambda_api import packaging
-from smarthome_assets_tests.test_api_support import create_api_database, drop_api_database, v1_event, v2_event
+from smarthome_assets_tests.api_support import create_api_database, drop_api_database, v1_event, v2_event
 
 REPO = Path(__file__).resolve().parent.parent
 FORBIDDEN = ("dagster", "pandas", "numpy", "smarthome_assets", "boto3", "botocore", "pyarrow")

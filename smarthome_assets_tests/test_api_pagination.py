@@ -13,7 +13,7 @@ import pytest
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
-from smarthome_assets_tests.test_api_support import (
+from smarthome_assets_tests.api_support import (
     HOMES,
     MINUTES,
     POWER,
@@ -21,17 +21,10 @@ from smarthome_assets_tests.test_api_support import (
     call,
     create_api_database,
     drop_api_database,
-    served_api_database,
     table_rows,
 )
 
 KEYS = ["house_id", "timeframe", "time_raw"]
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-pagination") as db:
-        yield db
 
 
 def _follow_next_urls(version: str, path: str, query: str) -> tuple[list[dict], int]:

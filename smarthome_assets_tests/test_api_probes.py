@@ -8,16 +8,10 @@ import pytest
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure, handler
-from smarthome_assets_tests.test_api_support import call, invoke, served_api_database, v1_event, v2_event
+from smarthome_assets_tests.api_support import call, invoke, v1_event, v2_event
 
 VERSIONS = ("v1", "v2")
 GATEWAY = "abc123.execute-api.eu-west-1.amazonaws.com"
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    with served_api_database(pg_server, "test-api-probes") as db:
-        yield db
 
 
 @pytest.fixture

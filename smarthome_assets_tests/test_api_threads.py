@@ -21,7 +21,7 @@ import pytest
 from lambda_api import queries, runtime
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
-from smarthome_assets_tests.test_api_support import (
+from smarthome_assets_tests.api_support import (
     EVENT_BUILDERS,
     HOME_2_DEVICES,
     HOMES,
@@ -29,8 +29,6 @@ from smarthome_assets_tests.test_api_support import (
     POWER,
     WEATHER,
     call,
-    create_api_database,
-    drop_api_database,
     invoke,
 )
 
@@ -41,13 +39,6 @@ STEP = timedelta(hours=8)  # windows never overlap (the synthetic data spans 72 
 WAIT_SECONDS = 60
 SWITCH_INTERVAL = 1e-5  # seconds
 KEYS = ["house_id", "timeframe", "time_raw"]
-
-
-@pytest.fixture(scope="module")
-def api_db(pg_server):
-    db = create_api_database(pg_server)
-    yield db
-    drop_api_database(db, pg_server)
 
 
 def _configure(db) -> None:
