@@ -1,18 +1,30 @@
-"""Load clean days into PostgreSQL: replace exactly a day range, in one transaction.
+"""Load clean days into PostgreSQL: replace exactly a day range, both tables or neither.
 
 For each table, the rows of the loaded homes in [first day, last day + 1) are deleted and the caller's
 Arrow batches are streamed in with a binary COPY (ADBC ingest: no text encoding, no whole-range table in
-memory). The loader knows tables, not zones: ingestion hands it one batch reader per table. Both tables
-and the homes' statistics commit together or not at all, so a re-run never duplicates and a failure
-leaves the previous state.
+memory). The loader knows tables, not zones: ingestion hands it one batch reader per table.
+
+The two tables are COPYed at the same time, on two connections: the server spends a core on each (a year:
+1.7 s instead of 4.9 s one after the other). Two connections are two transactions, so they commit with
+two-phase commit: each deletes and COPYs, then `PREPARE TRANSACTION` (its changes are on disk, invisible,
+and can no longer fail to commit); once both are prepared the decision is recorded (`load_decision`) and
+both are committed. A failure before the decision rolls both back, so the previous rows stay; a process
+that dies after it leaves prepared transactions that the next load finishes (`recover_prepared_loads`).
+A server that allows no prepared transactions (PostgreSQL's default, `max_prepared_transactions = 0`) gets
+the same load in one transaction on one connection, the tables one after the other.
+The homes' statistics are recomputed from the tables right after, with fresh planner statistics.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
+import psycopg2
 import pyarrow as pa
 
 from smarthome_assets.database import queries
@@ -27,6 +39,7 @@ class OperationalLoad:
     rows: dict[str, int] = field(default_factory=dict)  # clean table -> rows loaded
     deleted_before: dict[str, int] = field(default_factory=dict)
     homes: list[int] = field(default_factory=list)
+    concurrent: bool = False  # two connections + two-phase commit, or one transaction
 
 
 def day_range_bounds(days: list[date]) -> tuple[datetime, datetime]:
@@ -48,36 +61,137 @@ def _require_homes(cur, homes: list[int]) -> None:
         raise UnknownHomeError(f"house_id(s) {missing} are not in the `home` table; materialize `homes` first")
 
 
-def load_range(db: PostgresDatabase, readers: BatchReaders, homes: list[int], days: list[date]) -> OperationalLoad:
-    """Replace the given days of the given homes in `weather` and `energy_consuming_device`."""
+def load_range(
+    db: PostgresDatabase, readers: BatchReaders, homes: list[int], days: list[date], concurrent: bool | None = None
+) -> OperationalLoad:
+    """Replace the given days of the given homes in `weather` and `energy_consuming_device`.
+
+    `concurrent`: None chooses by the server (two-phase commit when it allows prepared transactions).
+    """
     homes = sorted(homes)
     start, end = day_range_bounds(days)
     result = OperationalLoad(homes=homes)
+    with _autocommit(db) as lock:
+        lock.execute(queries.LOCK_LOADS)  # one load at a time per database, released when the session ends
+        _load_locked(db, readers, homes, start, end, concurrent, result)
+    return result
+
+
+def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent: bool | None, result) -> None:
+    recover_prepared_loads(db)
     with db.connect_adbc() as conn:
         cur = conn.cursor()
         try:
             _require_homes(cur, homes)
-            for table, target in queries.LOADED_TABLES.items():
-                cur.execute(queries.delete_range(table), parameters=(homes, start, end))
-                result.rows[table] = int(cur.adbc_ingest(target, readers[table](), mode="append"))
-            if homes:
-                cur.execute(queries.refresh_home_stats(), parameters=(homes,))
+            if concurrent is None:
+                cur.execute(queries.MAX_PREPARED)
+                concurrent = cur.fetchone()[0] >= len(queries.LOADED_TABLES)
+            if not concurrent:
+                for table, target in queries.LOADED_TABLES.items():
+                    result.rows[table] = _replace(cur, table, target, readers[table], homes, start, end)
+                _finish(cur, homes)  # in the same transaction; a concurrent load refreshes them after its commit
             conn.commit()
         except BaseException:
             conn.rollback()
             raise
         finally:
             cur.close()
-        _analyze(conn)
-    return result
+    if concurrent:
+        result.rows = _load_concurrently(db, readers, homes, start, end)
+        result.concurrent = True
+        with db.connect_adbc() as conn:
+            cur = conn.cursor()
+            try:
+                _finish(cur, homes)
+                conn.commit()
+            finally:
+                cur.close()
+    _analyze(db)
 
 
-def _analyze(conn) -> None:
+def _replace(cur, table: str, target: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> int:
+    cur.execute(queries.delete_range(table), parameters=(homes, start, end))
+    return int(cur.adbc_ingest(target, reader(), mode="append"))
+
+
+def _finish(cur, homes: list[int]) -> None:
+    if homes:
+        cur.execute(queries.refresh_home_stats(), parameters=(homes,))
+
+
+def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start, end) -> dict[str, int]:
+    """Each table on its own connection, prepared; then the decision, then both committed."""
+    load_id = uuid.uuid4().hex
+    gids = {table: f"{queries.LOAD_GID_PREFIX}{load_id}:{table}" for table in queries.LOADED_TABLES}
+
+    def prepare(table: str) -> int:
+        with db.connect_adbc() as conn:
+            cur = conn.cursor()
+            try:
+                rows = _replace(cur, table, queries.LOADED_TABLES[table], readers[table], homes, start, end)
+                cur.execute(f"PREPARE TRANSACTION '{gids[table]}'")  # a uuid and a fixed table name: no input
+                return rows
+            except BaseException:
+                conn.rollback()
+                raise
+            finally:
+                cur.close()
+
+    with ThreadPoolExecutor(max_workers=len(gids)) as pool:
+        futures = {table: pool.submit(prepare, table) for table in gids}
+        errors = [f.exception() for f in futures.values()]
+    if any(errors):
+        _resolve(db, [gid for table, gid in gids.items() if futures[table].exception() is None], commit=False)
+        raise next(e for e in errors if e is not None)
+    with _autocommit(db) as cur:
+        cur.execute(queries.RECORD_DECISION, (load_id,))  # from here on, both commit (or recovery does)
+        for gid in gids.values():
+            cur.execute("COMMIT PREPARED %s", (gid,))
+        cur.execute(queries.FORGET_DECISION, (load_id,))
+    return {table: future.result() for table, future in futures.items()}
+
+
+@contextmanager
+def _autocommit(db: PostgresDatabase) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor outside any transaction block (COMMIT/ROLLBACK PREPARED and ANALYZE need one)."""
+    conn = psycopg2.connect(db.url())
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
+
+
+def _resolve(db: PostgresDatabase, gids: list[str], *, commit: bool) -> None:
+    with _autocommit(db) as cur:
+        for gid in gids:
+            cur.execute(("COMMIT" if commit else "ROLLBACK") + " PREPARED %s", (gid,))
+
+
+def recover_prepared_loads(db: PostgresDatabase) -> dict[str, bool]:
+    """Finish the two-phase loads a dead process left: commit those decided, roll back the others.
+
+    Returns gid -> committed. Called by `load_range` under its lock, so no other load is half-way.
+    """
+    with _autocommit(db) as cur:
+        cur.execute(queries.PREPARED_LOADS, (queries.LOAD_GID_PREFIX + "%",))
+        gids = [row[0] for row in cur.fetchall()]
+        if not gids:
+            return {}
+        cur.execute(queries.DECIDED_LOADS)
+        decided = {row[0] for row in cur.fetchall()}
+    outcome = {gid: gid.split(":")[1] in decided for gid in gids}
+    _resolve(db, [g for g, commit in outcome.items() if commit], commit=True)
+    _resolve(db, [g for g, commit in outcome.items() if not commit], commit=False)
+    with _autocommit(db) as cur:
+        for load_id in decided:
+            cur.execute(queries.FORGET_DECISION, (load_id,))
+    return outcome
+
+
+def _analyze(db: PostgresDatabase) -> None:
     """Fresh statistics for the planner: without them a one-day API query took 65 ms instead of 7.8 ms
     (autovacuum had not analysed the tables minutes after a year's load)."""
-    cur = conn.cursor()
-    try:
+    with _autocommit(db) as cur:
         cur.execute(queries.ANALYZE_LOADED)
-        conn.commit()
-    finally:
-        cur.close()

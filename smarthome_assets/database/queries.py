@@ -67,3 +67,13 @@ def count_per_day(table: str) -> str:
         f"SELECT house_id, (timeframe AT TIME ZONE 'UTC')::date AS day, count(*) FROM {LOADED_TABLES[table]} "
         "WHERE timeframe >= %s AND timeframe < %s GROUP BY 1, 2"
     )
+
+
+#: Two-phase loads (loading.py): the prefix of their transaction ids, and their decision records.
+LOAD_GID_PREFIX = "smarthome-load:"
+LOCK_LOADS = "SELECT pg_advisory_lock(hashtext('smarthome-load'))"
+MAX_PREPARED = "SELECT current_setting('max_prepared_transactions')::int"
+PREPARED_LOADS = "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE %s"
+DECIDED_LOADS = "SELECT load_id FROM load_decision"
+RECORD_DECISION = "INSERT INTO load_decision (load_id) VALUES (%s)"
+FORGET_DECISION = "DELETE FROM load_decision WHERE load_id = %s"

