@@ -75,6 +75,7 @@ bench: venv
 	$(BIN)/python -m bench.export_warehouse_benchmark
 	$(BIN)/python -m bench.dashboard_benchmark
 	$(BIN)/python -m bench.api_benchmark --requests 200 --iterations 100
+	$(BIN)/python -m bench.scale_benchmark
 
 bench-api: venv
 	$(BIN)/python -m bench.api_benchmark
