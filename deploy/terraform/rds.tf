@@ -45,6 +45,13 @@ resource "aws_db_parameter_group" "this" {
     value        = tostring(var.db_max_connections)
     apply_method = "pending-reboot"
   }
+  # rds_tables commits its two concurrent COPYs with two-phase commit (database/loading.py); without
+  # prepared transactions it falls back to one transaction, the tables one after the other.
+  parameter {
+    name         = "max_prepared_transactions"
+    value        = "16"
+    apply_method = "pending-reboot"
+  }
   # Query logging (CKV2_AWS_30): slow statements and every connection, not every statement (the API's reads).
   parameter {
     name  = "log_min_duration_statement"
