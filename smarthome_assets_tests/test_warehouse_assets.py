@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 import pytest
@@ -127,3 +127,27 @@ def test_the_schedule_exports_the_previous_day_and_the_warehouse_follows(chain):
     assert load.success
     assert warehouse_digest(warehouse_url)["fact_energy_minute"][0] == 2 * 1440
     assert {e.check_name: e.passed for e in load.get_asset_check_evaluations()}["counts_reconcile"]
+
+
+def test_a_changed_past_day_is_exported_again_and_only_it(chain):
+    """Declarative propagation: a day before yesterday whose PostgreSQL rows change (a late or corrected
+    delivery) is re-exported and re-loaded into the warehouse, that day only; yesterday waits for the 02:00
+    schedule and today is not done."""
+    defs, resources, _ = chain
+    instance = dg.DagsterInstance.ephemeral()
+    ingest = dg.load_assets_from_modules([ingestion_assets])
+    assert dg.materialize(ingest, resources=resources, tags=range_tags(FIRST, LAST), instance=instance).success
+    before = dg.evaluate_automation_conditions(defs=defs, instance=instance)  # the sensor's previous tick
+    assert before.total_requested == 0
+
+    assert dg.materialize(ingest, resources=resources, partition_key="2016-01-02", instance=instance).success
+    today = datetime.now(UTC).date()
+    for day in (today, today - timedelta(days=1)):  # rows of today and yesterday change too
+        instance.report_runless_asset_event(dg.AssetMaterialization("rds_tables", partition=day.isoformat()))
+    after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
+    requested = {k.to_user_string(): after.get_requested_partitions(k) for k in defs.resolve_all_asset_keys()}
+    # the warehouse load of that day is requested in the same tick, after its export (one run)
+    assert {k: v for k, v in requested.items() if v} == {
+        "daily_exports": {"2016-01-02"},
+        "redshift_tables": {"2016-01-02"},
+    }

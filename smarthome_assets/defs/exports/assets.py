@@ -5,6 +5,7 @@ compare). Like the ingestion assets it handles a whole day range in one run and 
 """
 
 import time
+from datetime import timedelta
 
 import dagster as dg
 
@@ -20,6 +21,17 @@ from smarthome_assets.storage.object_store import ObjectStore
 
 GROUP = "exports"
 RDS_TABLES = dg.AssetKey("rds_tables")
+
+#: Re-export a past day whose rows changed in PostgreSQL (a late or corrected delivery), that day only.
+#: Today and yesterday are left out: today is still arriving, and yesterday is exported by the 02:00 UTC
+#: schedule once it is complete (a change to yesterday after that is picked up when it turns two days old).
+#: Two days of lookback from the end of today's window are exactly {today, yesterday}.
+AFTER_A_PAST_DAY_CHANGES = (
+    dg.AutomationCondition.any_deps_updated().since_last_handled()
+    & ~dg.AutomationCondition.in_latest_time_window(lookback_delta=timedelta(days=2))
+    & ~dg.AutomationCondition.any_deps_in_progress()
+    & ~dg.AutomationCondition.in_progress()
+).with_label("a day before yesterday changed in PostgreSQL")
 
 
 def _metadata(store: ObjectStore, report: ExportReport, api: ApiClient, seconds: float) -> dict:
@@ -43,6 +55,7 @@ def _metadata(store: ObjectStore, report: ExportReport, api: ApiClient, seconds:
     group_name=GROUP,
     owners=OWNERS,
     deps=[RDS_TABLES],
+    automation_condition=AFTER_A_PAST_DAY_CHANGES,
     kinds={"api", "csv"},
     check_specs=checks.EXPORT_CHECKS,
     description="Each day's weather and energy readings fetched through the read API (all pages) into one CSV "
