@@ -75,7 +75,6 @@ def redshift_warehouse(context: dg.InitResourceContext) -> Warehouse:
 @dg.resource(
     config_schema={
         "paths": dg.Field([str], default_value=[]),
-        "default_dir": dg.Field(str, default_value=""),
         "cache_dir": dg.Field(str, default_value=""),
     },
     required_resource_keys={"object_store"},
@@ -85,7 +84,6 @@ def sources_through_the_store(context: dg.InitResourceContext) -> HomeCSources:
     c = context.resource_config
     return HomeCSources(
         paths=c["paths"],
-        default_dir=c["default_dir"],
         cache_dir=c["cache_dir"],
         object_store=context.resources.object_store,
     )
@@ -109,7 +107,6 @@ def _alerts(settings: Settings) -> dg.ResourceDefinition:
 def _sources(settings: Settings) -> HomeCSources:
     return HomeCSources(
         paths=list(settings.source_files),
-        default_dir=str(settings.generated_data_dir),
         timeframe_origin=settings.timeframe_origin,
     )
 
@@ -149,7 +146,6 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
         "sources": sources_through_the_store.configured(
             {
                 "paths": list(settings.source_files),
-                "default_dir": str(settings.generated_data_dir),
                 "cache_dir": str(settings.home / "sources"),
             }
         ),

@@ -22,14 +22,13 @@ from smarthome_assets.storage.object_store import ObjectStore
 
 @dataclass(frozen=True)
 class HomeCSources:
-    """The files to deliver; `default_dir` is where `smarthome run` generates data when given none.
+    """The files to deliver (none by default: the platform then lands what homes deliver themselves).
 
     `timeframe_origin` is the instant the first row (`time == contract.TIME_ORIGIN`) stands for. Rows
     before the first day of the partitions (HomeC's first day) are quarantined by the reader.
     """
 
     paths: list[str] = field(default_factory=list)
-    default_dir: str = ""
     timeframe_origin: datetime = contract.TIMEFRAME_ORIGIN
     #: Reads the s3:// paths (aws).
     object_store: ObjectStore | None = None
