@@ -5,7 +5,10 @@ On AWS, deploy/dagster.aws.yaml points run, event and schedule storage at Postgr
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -58,15 +61,36 @@ run_monitoring:
 _OURS = LOCAL_DAGSTER_YAML.splitlines()[0]
 
 
-def ensure_dagster_home(path: Path) -> Path:
-    """Create the instance folder and its dagster.yaml; an older one written by smarthome is replaced (a
-    yaml without run monitoring leaves killed runs STARTED for ever), one written by hand is kept."""
+@contextmanager
+def _creating(path: Path) -> Iterator[None]:
+    """Hold the instance folder's creation lock: two processes that first open a fresh instance at once
+    would both write dagster.yaml and both create SQLite's tables, and the second dies on "table runs
+    already exists". The lock is an advisory flock, freed by the kernel if its holder dies."""
     path.mkdir(parents=True, exist_ok=True)
+    with open(path / ".smarthome-instance.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_config(path: Path) -> None:
     config = path / "dagster.yaml"
     if not config.exists() or (config.read_text().startswith(_OURS) and config.read_text() != LOCAL_DAGSTER_YAML):
         config.write_text(LOCAL_DAGSTER_YAML)
+
+
+def ensure_dagster_home(path: Path) -> Path:
+    """Create the instance folder and its dagster.yaml; an older one written by smarthome is replaced (a
+    yaml without run monitoring leaves killed runs STARTED for ever), one written by hand is kept."""
+    with _creating(path):
+        _write_config(path)
     return path
 
 
 def local_instance(path: Path) -> dg.DagsterInstance:
-    return dg.DagsterInstance.from_config(str(ensure_dagster_home(path)))
+    """The instance in `path`, its storage created under the creation lock so concurrent first runs agree."""
+    with _creating(path):
+        _write_config(path)
+        return dg.DagsterInstance.from_config(str(path))

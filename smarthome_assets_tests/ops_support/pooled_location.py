@@ -2,12 +2,15 @@
 step ran. Run as a script (`python pooled_location.py LOG DAY`), it materializes that day in this process
 on $DAGSTER_HOME's instance, the way `smarthome run` does."""
 
+import os
 import sys
 import time
+from pathlib import Path
 
 import dagster as dg
 
 from smarthome_assets.lib.partitions import daily_asset
+from smarthome_assets.services.dagster_instance import local_instance
 
 
 @daily_asset()
@@ -20,5 +23,10 @@ def loads_a_day(context: dg.AssetExecutionContext) -> None:
 
 if __name__ == "__main__":
     log, day = sys.argv[1], sys.argv[2]
-    result = dg.materialize([loads_a_day], partition_key=day, instance=dg.DagsterInstance.get(), tags={"test/log": log})
+    result = dg.materialize(
+        [loads_a_day],
+        partition_key=day,
+        instance=local_instance(Path(os.environ["DAGSTER_HOME"])),
+        tags={"test/log": log},
+    )
     sys.exit(0 if result.success else 1)
