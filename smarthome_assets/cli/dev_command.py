@@ -10,7 +10,11 @@ import sys
 from smarthome_assets.cli.errors import ensure_port_free
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, ensure_dagster_home
+from smarthome_assets.services.dagster_instance import (
+    DAGSTER_PROCESS_ENV,
+    embedded_storage_url,
+    ensure_dagster_home,
+)
 from smarthome_assets.settings import load_settings, project_root
 
 
@@ -31,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings.env == "local":
         apply_migrations(embedded_postgres.server_url(settings.pgdata, "smarthome"))
-    home = ensure_dagster_home(settings.dagster_home)
+    storage = embedded_storage_url(settings.pgdata) if settings.env == "local" else None
+    home = ensure_dagster_home(settings.dagster_home, storage)
     env = {**DAGSTER_PROCESS_ENV, **os.environ, "DAGSTER_HOME": str(home), "SMARTHOME_HOME": str(settings.home)}
     command = [
         sys.executable,

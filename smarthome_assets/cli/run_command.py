@@ -23,7 +23,11 @@ from smarthome_assets.ingestion import incoming, watch
 from smarthome_assets.ingestion.landing import deliver_local
 from smarthome_assets.ingestion.watch import LANDED_BY_TAG
 from smarthome_assets.lib.partitions import FIRST_DAY, range_tags
-from smarthome_assets.services.dagster_instance import apply_dagster_process_env, local_instance
+from smarthome_assets.services.dagster_instance import (
+    apply_dagster_process_env,
+    embedded_storage_url,
+    local_instance,
+)
 from smarthome_assets.settings import Settings, load_settings
 from smarthome_assets.storage.object_store import ObjectStore
 
@@ -77,7 +81,8 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     apply_dagster_process_env()
-    instance = local_instance(settings.dagster_home)
+    storage = embedded_storage_url(settings.pgdata) if settings.env == "local" else None
+    instance = local_instance(settings.dagster_home, storage)
     result = dg.materialize(
         list(defs().assets or []),
         resources=resources,
