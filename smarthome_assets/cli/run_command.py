@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 
 from smarthome_assets.cli import summary
+from smarthome_assets.dashboard import page
 from smarthome_assets.definitions import defs
 from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.homec.generator import generate_homes
@@ -83,6 +84,9 @@ def run(args: argparse.Namespace) -> int:
     apply_dagster_process_env()
     storage = embedded_storage_url(settings.pgdata) if settings.env == "local" else None
     instance = local_instance(settings.dagster_home, storage)
+    if storage:  # keep one open connection to the storage, as Dagster's webserver does (0: no statement timeout)
+        instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
+    page.warm_up()  # the dashboard is rendered last: its script bundle is built meanwhile, off the GIL
     result = dg.materialize(
         list(defs().assets or []),
         resources=resources,
