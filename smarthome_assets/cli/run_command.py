@@ -26,8 +26,8 @@ from smarthome_assets.ingestion.watch import LANDED_BY_TAG
 from smarthome_assets.lib.partitions import FIRST_DAY, range_tags
 from smarthome_assets.services.dagster_instance import (
     apply_dagster_process_env,
-    embedded_storage_url,
     local_instance,
+    run_instance,
 )
 from smarthome_assets.settings import Settings, load_settings
 from smarthome_assets.storage.object_store import ObjectStore
@@ -82,10 +82,10 @@ def run(args: argparse.Namespace) -> int:
         flush=True,
     )
     apply_dagster_process_env()
-    storage = embedded_storage_url(settings.pgdata) if settings.env == "local" else None
-    instance = local_instance(settings.dagster_home, storage)
-    if storage:  # keep one open connection to the storage, as Dagster's webserver does (0: no statement timeout)
-        instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
+    if settings.env == "local":
+        instance = run_instance(settings.dagster_home, settings.pgdata)
+    else:
+        instance = local_instance(settings.dagster_home)
     page.warm_up()  # the dashboard is rendered last: its script bundle is built meanwhile, off the GIL
     result = dg.materialize(
         list(defs().assets or []),

@@ -139,3 +139,12 @@ def local_instance(path: Path, storage_url: str | None = None) -> dg.DagsterInst
     with _creating(path):
         _write_config(path, storage_url)
         return dg.DagsterInstance.from_config(str(path))
+
+
+def run_instance(dagster_home: Path, pgdata: Path) -> dg.DagsterInstance:
+    """The instance `smarthome run` executes in: storage in the embedded server's `dagster` database, and
+    one connection kept open for the run's events (what Dagster's webserver does; its storage otherwise
+    opens a connection per write: about 500 for a year, 2 s of `make run`). 0: no statement timeout."""
+    instance = local_instance(dagster_home, embedded_storage_url(pgdata))
+    instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
+    return instance
