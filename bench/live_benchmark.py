@@ -29,7 +29,7 @@ from pathlib import Path
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, ensure_dagster_home
+from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, embedded_storage_url, ensure_dagster_home
 from smarthome_assets.settings import project_root
 
 HISTORY_DAYS = 3
@@ -62,7 +62,7 @@ def _served_rows(url: str, first_row: int, rows: int) -> int:
 
 def latency(deltas: int, work: Path) -> list[float]:
     home = work / "home"
-    dagster_home = ensure_dagster_home(home / "dagster")
+    dagster_home = ensure_dagster_home(home / "dagster", embedded_storage_url(home / "postgres"))  # as `make dev`
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMARTHOME_", "DAGSTER_"))}
     env.update({"SMARTHOME_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **DAGSTER_PROCESS_ENV})
     url = embedded_postgres.server_url(home / "postgres", "smarthome")

@@ -237,6 +237,8 @@ def main() -> None:
             results["project_n"] = _run_child("project", all_files, pgdata, workdir)
     finally:
         embedded_postgres.stop_server(pgdata)
+        if not args.keep:  # five generated years and their databases: several GB
+            shutil.rmtree(base, ignore_errors=True)
     _report(results, args.homes)
 
 

@@ -18,7 +18,7 @@ import psycopg2
 import pytest
 
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, ensure_dagster_home
+from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, embedded_storage_url, ensure_dagster_home
 from smarthome_assets.settings import project_root
 
 from .homec_files import minutes, write
@@ -48,7 +48,7 @@ def _stop(process: subprocess.Popen) -> None:
 @pytest.mark.slow
 def test_a_dropped_file_reaches_postgresql_through_the_daemon(tmp_path):
     home = tmp_path / "home"
-    dagster_home = ensure_dagster_home(home / "dagster")
+    dagster_home = ensure_dagster_home(home / "dagster", embedded_storage_url(home / "postgres"))  # as `make dev`
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMARTHOME_", "DAGSTER_"))}
     env.update({"SMARTHOME_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **DAGSTER_PROCESS_ENV})
     url = embedded_postgres.server_url(home / "postgres", "smarthome")  # up before the runs need it
