@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from smarthome_assets.homec import contract
-from smarthome_assets.homec.reader import SourceFormatError, TimeAxis, read_days, time_span
+from smarthome_assets.homec.reader import PARSE_BLOCK_BYTES, SourceFormatError, TimeAxis, read_days, time_span
 
 from .homec_files import HEADER, minutes, row, write
 
@@ -281,13 +281,14 @@ def test_a_step_back_in_days_between_two_parse_blocks_is_named_too():
 
 
 def test_a_line_longer_than_a_parse_block_is_quarantined_not_a_parse_error(tmp_path):
-    """pyarrow parses a 3 MB line (its text is then too wide: quarantined) but fails on a 5 MB one, which sends the
-    file to the exact pass, where every line over 64 kB is quarantined as too long. Either way each is counted."""
-    wide = row(3, summary="x" * (3 << 20))
+    """pyarrow parses a line of 1.5 parse blocks (its text is then too wide: quarantined) but fails on one of 2.5
+    blocks, which sends the file to the exact pass, where every line over 64 kB is quarantined as too long.
+    Either way each is counted."""
+    wide = row(3, summary="x" * (PARSE_BLOCK_BYTES * 3 // 2))
     _tables, report = read_all(write(tmp_path / "wide.csv", [*minutes(3), wide]))
     assert [(q.line, q.reason.split(":")[0]) for q in report.quarantined] == [(5, "summary too long")]
 
-    huge = row(4, temperature="9" * (5 << 20))
+    huge = row(4, temperature="9" * (PARSE_BLOCK_BYTES * 5 // 2))
     _tables, report = read_all(write(tmp_path / "huge.csv", [*minutes(3), wide, huge, row(5)]))
     assert [(q.line, q.reason.split(":")[0]) for q in report.quarantined] == [
         (5, "line too long"),
