@@ -11,15 +11,21 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import psycopg2
 
+from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.exports import layout
+from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.homec import contract
-from smarthome_assets.storage.object_store import ObjectStore
+from smarthome_assets.ingestion.sources import HomeCSources
+from smarthome_assets.storage.object_store import LocalObjectStore, ObjectStore
+from smarthome_assets.warehouse.resource import PostgresWarehouse
 
 HOMES = (1, 2)
 FIRST_DAY = date(2016, 1, 1)
@@ -144,3 +150,15 @@ WAREHOUSE_TABLES = (
 
 def warehouse_digest(url: str) -> dict[str, tuple[int, str]]:
     return {table: table_digest(url, table) for table in WAREHOUSE_TABLES}
+
+
+def whole_chain_resources(tmp_path: Path, url: str, warehouse_url: str, sources: Sequence[Path] = ()) -> dict[str, Any]:
+    """The local resources of every asset, on the test's folder, operational database and warehouse database."""
+    return {
+        "dashboard_dir": str(tmp_path / "dashboard"),
+        "object_store": LocalObjectStore(root=str(tmp_path / "store")),
+        "postgres": PostgresUrl(database_url=url),
+        "sources": HomeCSources(paths=[str(f) for f in sources]),
+        "api_client": ApiClient(database=PostgresUrl(database_url=url)),
+        "warehouse": PostgresWarehouse(database=PostgresUrl(database_url=warehouse_url)),
+    }

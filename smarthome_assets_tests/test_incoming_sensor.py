@@ -19,17 +19,14 @@ import psycopg2
 import pytest
 
 from smarthome_assets import definitions as defs_module
-from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.ingestion.sensors import build_incoming_sensor
 from smarthome_assets.exports import layout as export_layout
-from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.ingestion import incoming, watch
 from smarthome_assets.ingestion.landing import current_manifests
-from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
-from smarthome_assets.warehouse.resource import PostgresWarehouse
+from smarthome_assets_tests.exports_support import whole_chain_resources
 
 DAYS = ("2016-01-01", "2016-01-02", "2016-01-03")
 BOUNDS = (0, 1140, 2580, 4020)  # row n is 2016-01-01 05:00 + n minutes: where each UTC day starts
@@ -69,14 +66,7 @@ def materialized(instance, asset: str) -> Counter:
 def live(pg_server, fresh_database, tmp_path):
     url, _ = fresh_database
     warehouse_url = embedded_postgres.server_url(pg_server[1], f"w_{uuid.uuid4().hex[:10]}")
-    resources = {
-        "dashboard_dir": str(tmp_path / "dashboard"),
-        "object_store": LocalObjectStore(root=str(tmp_path / "store")),
-        "postgres": PostgresUrl(database_url=url),
-        "sources": HomeCSources(),
-        "api_client": ApiClient(database=PostgresUrl(database_url=url)),
-        "warehouse": PostgresWarehouse(database=PostgresUrl(database_url=warehouse_url)),
-    }
+    resources = whole_chain_resources(tmp_path, url, warehouse_url)
     loaded = defs_module.defs()
     sensor = build_incoming_sensor(clock=lambda: NOW)
     defs = dg.Definitions(

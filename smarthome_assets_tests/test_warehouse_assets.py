@@ -9,17 +9,12 @@ import dagster as dg
 import pytest
 
 from smarthome_assets import definitions as defs_module
-from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.exports.schedules import daily_exports_schedule
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
-from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.homec.generator import generate_homes
-from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.storage.object_store import LocalObjectStore
-from smarthome_assets.warehouse.resource import PostgresWarehouse
-from smarthome_assets_tests.exports_support import warehouse_digest
+from smarthome_assets_tests.exports_support import warehouse_digest, whole_chain_resources
 
 FIRST, LAST = date(2016, 1, 1), date(2016, 1, 3)
 
@@ -31,14 +26,7 @@ def chain(pg_server, fresh_database, tmp_path):
     _, pgdata = pg_server
     warehouse_url = embedded_postgres.server_url(pgdata, f"w_{uuid.uuid4().hex[:10]}")
     files = generate_homes(tmp_path / "data", homes=2, days=2, seed=3)
-    resources = {
-        "dashboard_dir": str(tmp_path / "dashboard"),
-        "object_store": LocalObjectStore(root=str(tmp_path / "store")),
-        "postgres": PostgresUrl(database_url=url),
-        "sources": HomeCSources(paths=[str(f) for f in files]),
-        "api_client": ApiClient(database=PostgresUrl(database_url=url)),
-        "warehouse": PostgresWarehouse(database=PostgresUrl(database_url=warehouse_url)),
-    }
+    resources = whole_chain_resources(tmp_path, url, warehouse_url, files)
     loaded = defs_module.defs()
     defs = dg.Definitions(
         assets=[a for a in loaded.assets if a.group_names_by_key.get(a.key) != "dashboard"],
