@@ -121,7 +121,8 @@ def embedded_storage_url(pgdata: Path) -> str:
 def _write_config(path: Path, storage_url: str | None) -> None:
     config = path / "dagster.yaml"
     wanted = LOCAL_DAGSTER_YAML + (storage_yaml(storage_url) if storage_url else "")
-    if not config.exists() or (config.read_text().startswith(_OURS) and config.read_text() != wanted):
+    current = config.read_text() if config.exists() else None
+    if current is None or (current.startswith(_OURS) and current != wanted):
         config.write_text(wanted)
 
 
