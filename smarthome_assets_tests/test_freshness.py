@@ -81,11 +81,12 @@ def test_the_check_runs_in_a_partitioned_run_of_its_asset(tmp_path):
     def stand_in() -> None:
         pass
 
-    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    # The day that is due now: yesterday after 02:00 UTC, the day before between midnight and 02:00 (26 h).
+    due = due_day(datetime.now(UTC), MAX_AGE["rds_tables"])
     result = dg.materialize(
         [stand_in, newest_day_fresh],
         instance=instance,
-        partition_key=yesterday.isoformat(),
+        partition_key=due.isoformat(),
         selection=dg.AssetSelection.assets("rds_tables") | dg.AssetSelection.checks_for_assets("rds_tables"),
     )
     [evaluation] = result.get_asset_check_evaluations()
