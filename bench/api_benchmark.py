@@ -36,13 +36,12 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 import psycopg2
 
-from smarthome_assets.database.migrate import apply_migrations
+from bench.api_year import ROWS, prepare
+from bench.cpu_budget import CORES, CpuMeter
 from smarthome_assets.homec import contract
 from smarthome_assets.services import embedded_postgres
 
 READER = "smarthome_api_reader"
-ROWS = contract.FULL_YEAR_ROWS
-HOUSE = 1
 DAY = timedelta(days=1)
 FIRST_DAY = datetime(2016, 1, 2, tzinfo=UTC)  # full days of the year: 2016-01-02 .. 2016-12-15
 LAST_DAY = datetime(2016, 12, 15, tzinfo=UTC)
@@ -51,64 +50,6 @@ P95_TARGET_MS = 20.0  # issue 11: one day of /energy, 8 concurrent clients
 
 
 # --- data ----------------------------------------------------------------------------------------------
-
-
-def year_sql() -> list[str]:
-    """A year of one home in SQL: readings with 6 decimals like HomeC's, weather changing every 58 rows."""
-    power = ", ".join(c.name for c in contract.POWER_COLUMNS)
-    power_values = ", ".join("round((random() * 2.5)::numeric, 6)::float8" for _ in contract.POWER_COLUMNS)
-    weather = ", ".join(c.name for c in contract.WEATHER_COLUMNS)
-    weather_values = []
-    for column in contract.WEATHER_COLUMNS:
-        if column.name == "icon":
-            icons = "ARRAY[" + ", ".join(f"'{i}'" for i in contract.ICONS) + "]"
-            weather_values.append(f"({icons})[1 + (i / 58) % {len(contract.ICONS)}]")
-        elif column.name == "summary":
-            summaries = "ARRAY[" + ", ".join(f"'{s}'" for s in contract.SUMMARIES) + "]"
-            weather_values.append(f"({summaries})[1 + (i / 58) % {len(contract.SUMMARIES)}]")
-        else:
-            low = column.low or 0.0
-            high = column.high if column.high is not None else low + 20
-            weather_values.append(
-                f"round(({low} + abs(sin(i / 58 + {len(weather_values)})) * {high - low})::numeric, 2)"
-            )
-    origin = "timestamptz '2016-01-01 05:00:00+00'"
-    last = f"{origin} + interval '{ROWS - 1} minutes'"
-    return [
-        "SELECT setseed(0.42)",
-        f"INSERT INTO home (house_id, name, source_file, first_reading, last_reading, weather_rows, energy_rows) "
-        f"VALUES ({HOUSE}, 'Synthetic year', 'generate_series', {origin}, {last}, {ROWS}, {ROWS})",
-        "INSERT INTO device (house_id, device, name, raw_column, unit, kind) VALUES "
-        + ", ".join(
-            f"({HOUSE}, '{c.name}', '{contract.device_display_name(c)}', '{c.raw}', 'kW', '{c.kind.value}')"
-            for c in contract.POWER_COLUMNS
-        ),
-        f"INSERT INTO energy_consuming_device (house_id, timeframe, time_raw, {power}) "
-        f"SELECT {HOUSE}, {origin} + i * interval '1 minute', {contract.TIME_ORIGIN} + i, {power_values} "
-        f"FROM generate_series(0, {ROWS - 1}) AS i",
-        f"INSERT INTO weather (house_id, timeframe, time_raw, {weather}) "
-        f"SELECT {HOUSE}, {origin} + i * interval '1 minute', {contract.TIME_ORIGIN} + i, {', '.join(weather_values)} "
-        f"FROM generate_series(0, {ROWS - 1}) AS i",
-    ]
-
-
-def prepare(home: Path, database: str) -> str:
-    """Start the embedded server under `home`, migrate, load the year once; return the admin URL."""
-    url = embedded_postgres.server_url(home / "postgres", database)
-    apply_migrations(url)
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM energy_consuming_device")
-        if cur.fetchone()[0] != ROWS:
-            started = time.perf_counter()
-            cur.execute("TRUNCATE home, device, weather, energy_consuming_device")
-            for statement in year_sql():
-                cur.execute(statement)
-            cur.execute("VACUUM ANALYZE home, device, weather, energy_consuming_device")
-            print(f"loaded a synthetic year ({ROWS:,} rows per table) in {time.perf_counter() - started:.1f} s")
-    conn.close()
-    return url
 
 
 def one_day_windows(count: int, seed: int = 7) -> list[tuple[str, str]]:
@@ -244,8 +185,9 @@ def _client(url: str, requests: list[str], latencies: list[float], errors: list[
     conn.close()
 
 
-def measure_http(url: str, route: str, clients: int, per_client: int) -> dict[str, float]:
-    """`clients` keep-alive connections, each sending `per_client` one-day requests back to back."""
+def measure_http(url: str, route: str, clients: int, per_client: int, cpu: CpuMeter | None = None) -> dict:
+    """`clients` keep-alive connections, each sending `per_client` one-day requests back to back; with a
+    `cpu` meter, also the CPU per request of each process taking part (clients = this process)."""
     windows = one_day_windows(clients * per_client, seed=clients * 1000 + len(route))
     targets = [f"{route}?start={s}&end={e}" for s, e in windows]
     latencies: list[float] = []
@@ -260,6 +202,8 @@ def measure_http(url: str, route: str, clients: int, per_client: int) -> dict[st
         threading.Thread(target=_client, args=(url, targets[i * per_client : (i + 1) * per_client], latencies, errors))
         for i in range(clients)
     ]
+    if cpu is not None:
+        cpu.start()
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -268,7 +212,26 @@ def measure_http(url: str, route: str, clients: int, per_client: int) -> dict[st
     wall = time.perf_counter() - started
     if errors:
         raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
-    return {**summary(latencies), "rps": len(latencies) / wall}
+    result = {**summary(latencies), "rps": len(latencies) / wall}
+    if cpu is not None:
+        cpu.stop()
+        result["cpu_ms"] = {k: v * 1000 / len(latencies) for k, v in cpu.seconds.items()}
+    return result
+
+
+def cpu_bound(clients: int, cpu_ms: dict[str, float], target_ms: float) -> str:
+    """The profile behind the p95: CPU per request by process, and the mean latency that CPU forces.
+
+    With every client always waiting and the cores the bottleneck, throughput is at most cores / CPU per
+    request, so by Little's law the mean latency is at least clients x CPU per request / cores.
+    """
+    total = sum(cpu_ms.values())
+    parts = ", ".join(f"{k} {v:.2f}" for k, v in cpu_ms.items())
+    return (
+        f"  CPU per request at {clients} clients: {total:.2f} ms ({parts}); on {CORES} cores the mean latency is "
+        f">= {clients} x {total:.2f} / {CORES} = {clients * total / CORES:.1f} ms; a {target_ms:.0f} ms p95 needs "
+        f"< {target_ms * CORES / clients:.1f} ms of CPU per request"
+    )
 
 
 def page_through_year(url: str, limit: int = 10_000) -> dict[str, float]:
@@ -357,10 +320,17 @@ def main(argv: list[str] | None = None) -> int:
         process, url = start_server(home, args.database)
         try:
             p95 = {}
+            meter = CpuMeter(pgdata=home / "postgres", processes={"API server": process.pid})
             for route in ("/energy", "/weather"):
-                results = {f"{n} client(s)": measure_http(url, route, n, max(10, args.requests // n)) for n in (1, 8)}
+                results = {
+                    f"{n} client(s)": measure_http(
+                        url, route, n, max(10, args.requests // n), meter if n == 8 else None
+                    )
+                    for n in (1, 8)
+                }
                 _print(f"HTTP, one day of {route} (1,440 rows), local server {url}", results)
                 p95[route] = results["8 client(s)"]["p95"]
+                print(cpu_bound(8, results["8 client(s)"]["cpu_ms"], P95_TARGET_MS))
             ratio = p95["/energy"] / P95_TARGET_MS
             print(f"  /energy p95 at 8 clients / {P95_TARGET_MS:.0f} ms: {ratio:.2f}x (target <= 1.0x)")
             year = page_through_year(url)

@@ -29,6 +29,8 @@ from pathlib import Path
 
 import psycopg2
 
+from bench.cpu_budget import CORES, CpuMeter, describe
+
 YEAR_DAYS = 351
 FIRST_DAY = date(2016, 1, 1)
 
@@ -103,6 +105,7 @@ def run_baseline(work: Path, source_url: str, days: int) -> dict:
     ensure_schema(PostgresWarehouse(database=PostgresUrl(database_url=target)), LocalObjectStore(root=str(work)))
     start, end = f"{FIRST_DAY}T00:00:00Z", f"{FIRST_DAY + timedelta(days=days)}T00:00:00Z"
     sources = {"weather": ("weather", "stg_weather"), "energy": ("energy_consuming_device", "stg_energy")}
+    meter = CpuMeter(pgdata=work / "pg").start()
     started = time.perf_counter()
     with psycopg2.connect(source_url) as src, psycopg2.connect(target) as dst:
         for table, (source, staging) in sources.items():
@@ -117,7 +120,8 @@ def run_baseline(work: Path, source_url: str, days: int) -> dict:
                 handle.seek(0)
                 into.copy_expert(f"COPY {staging} ({columns}) FROM STDIN WITH (FORMAT csv)", handle, size=1 << 20)
             spool.unlink()
-    return {"seconds": time.perf_counter() - started, "peak_rss_mb": _peak_rss_mb()}
+    seconds = time.perf_counter() - started
+    return {"seconds": seconds, "peak_rss_mb": _peak_rss_mb(), "cpu": meter.stop().seconds}
 
 
 def run_pipeline(work: Path, source_url: str, days: int) -> dict:
@@ -135,21 +139,29 @@ def run_pipeline(work: Path, source_url: str, days: int) -> dict:
     warehouse = PostgresWarehouse(database=PostgresUrl(database_url=_fresh_database(work / "pg", f"bench_wh_{days}")))
     client = ApiClient(database=PostgresUrl(database_url=source_url))
     span = _days(days)
+    export_cpu = CpuMeter(pgdata=work / "pg").start()
     started = time.perf_counter()
     session = client.open()
     report = export_days(session, store, span, page_rows=client.page_rows, concurrency=client.concurrency)
     session.close()
     exported = time.perf_counter()
+    export_cpu.stop()
+    load_cpu = CpuMeter(pgdata=work / "pg").start()
+    load_started = time.perf_counter()
     loaded = load_days(warehouse, store, span)
     finished = time.perf_counter()
+    load_cpu.stop()
+    reload_started = time.perf_counter()
     reloaded = load_days(warehouse, store, span)
     return {
         "export_seconds": exported - started,
-        "load_seconds": finished - exported,
+        "load_seconds": finished - load_started,
         "copy_seconds": loaded.seconds["copy"],
         "merge_seconds": loaded.seconds["merge"],
-        "seconds": finished - started,
-        "reload_seconds": time.perf_counter() - finished,
+        "seconds": (exported - started) + (finished - load_started),
+        "reload_seconds": time.perf_counter() - reload_started,
+        "export_cpu": export_cpu.seconds,
+        "load_cpu": load_cpu.seconds,
         "reload_merge_seconds": reloaded.seconds["merge"],
         "rows": report.total("weather", "rows") + report.total("energy", "rows"),
         "requests": report.requests,
@@ -202,6 +214,15 @@ def report(work: Path, source_url: str, days: int, memory_days: list[int]) -> No
     print(
         f"reload    every day replaced                       {pipeline['reload_seconds']:6.2f} s "
         f"(merge {pipeline['reload_merge_seconds']:.2f} s)"
+    )
+    print(f"CPU ({CORES} cores):")
+    print(f"  baseline  {describe(baseline['cpu'], baseline['seconds'])}")
+    print(f"  export    {describe(pipeline['export_cpu'], pipeline['export_seconds'])}")
+    print(f"  load      {describe(pipeline['load_cpu'], pipeline['load_seconds'])}")
+    need = sum(pipeline["export_cpu"].values()) + sum(pipeline["load_cpu"].values())
+    print(
+        f"  export + load need >= {need / CORES:.2f} s on {CORES} cores = {need / CORES / baseline['seconds']:.2f}x "
+        f"baseline; 2x needs their work cut to <= {2 * baseline['seconds'] * CORES:.2f} core-s, now {need:.2f}"
     )
     print("peak RSS of the export + load process, by days:")
     for n, figures in sorted({**smaller, days: pipeline}.items()):

@@ -35,6 +35,8 @@ import numpy as np
 import pandas as pd
 import psycopg2
 
+from bench.cpu_budget import CpuMeter, own_seconds
+from bench.load_report import report, run_records
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
@@ -108,13 +110,25 @@ def method_project(files: list[Path], url: str, workdir: Path) -> dict:
     """The functions the assets call, in their order, for the whole range (homes seeded as `homes` does)."""
     _seed_homes(url, len(files))
     store = LocalObjectStore(root=str(workdir / "store-project"))
+    phases: dict[str, tuple[float, float]] = {}  # phase -> (wall s, CPU s in this process)
+    clock = (time.perf_counter(), own_seconds())
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = (time.perf_counter(), own_seconds())
+        phases[name] = (now[0] - clock[0], now[1] - clock[1])
+        clock = now
+
     for path in files:
         land_delivery(store, incoming.deliver(store, path), TimeAxis())
     manifests = current_manifests(store)
+    lap("land + stage")
     for table in ("weather", "energy"):
         clean_range(store, table, YEAR, manifests)
+    lap("clean")
     load_clean_days(PostgresUrl(database_url=url), store, staged_homes_by_day(manifests, YEAR), YEAR)
-    return {}
+    lap("load")
+    return {"phases": phases}
 
 
 #: make run's Dagster instance (storage in the embedded server, event batches), created before the clock.
@@ -130,7 +144,7 @@ def method_dagster(files: list[Path], url: str, workdir: Path) -> dict:
     }
     result = dg.materialize(ASSETS, resources=res, instance=_INSTANCE["dagster"], tags=range_tags(YEAR[0], YEAR[-1]))
     assert result.success
-    return {}
+    return {"run_id": result.run_id}
 
 
 def _export_clean_csvs(url: str, workdir: Path) -> list[str]:
@@ -168,7 +182,10 @@ def _open_run_instance(pgdata: Path, workdir: Path) -> None:
 
 #: Untimed work around a method: its setup, and the floor's input files the project's load leaves behind.
 BEFORE_CLOCK = {"dagster": _open_run_instance}
-AFTER_CLOCK = {"project": lambda url, workdir: {"export_clean_csvs": _export_clean_csvs(url, workdir)}}
+AFTER_CLOCK = {
+    "project": lambda url, workdir, extra: {"export_clean_csvs": _export_clean_csvs(url, workdir)},
+    "dagster": lambda url, workdir, extra: {"records": run_records(_INSTANCE["dagster"], extra["run_id"])},
+}
 
 
 def _child(args: argparse.Namespace) -> None:
@@ -179,11 +196,13 @@ def _child(args: argparse.Namespace) -> None:
     url = _prepare_db(Path(args.pgdata), f"bench_{args.method}")
     if before := BEFORE_CLOCK.get(args.method):
         before(Path(args.pgdata), workdir)
+    meter = CpuMeter(pgdata=Path(args.pgdata)).start()
     started = time.perf_counter()
     extra = METHODS[args.method](files, url, workdir)
     seconds = time.perf_counter() - started
+    extra.update(meter.stop().as_dict())
     if after := AFTER_CLOCK.get(args.method):
-        extra.update(after(url, workdir))
+        extra.update(after(url, workdir, extra))
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT (SELECT count(*) FROM weather), (SELECT count(*) FROM energy_consuming_device)")
         weather, energy = cur.fetchone()
@@ -251,33 +270,7 @@ def main() -> None:
         embedded_postgres.stop_server(pgdata)
         if not args.keep:  # five generated years and their databases: several GB
             shutil.rmtree(base, ignore_errors=True)
-    _report(results, args.homes)
-
-
-def _report(r: dict, homes: int) -> None:
-    rows = contract.FULL_YEAR_ROWS
-    print()
-    print(f"Full synthetic year: {rows:,} rows per home into `weather` and `energy_consuming_device`")
-    print(f"{'method':<34}{'seconds':>9}{'peak RSS MB':>13}{'rows/table':>12}")
-    labels = {
-        "original": "original (pandas to_csv + copy_expert)",
-        "project": "this project (raw->clean->rds)",
-        "floor": "floor (server-side COPY)",
-        "dagster": "this project in one Dagster run",
-        "project_n": f"this project, {homes} homes",
-    }
-    for key, label in labels.items():
-        if key in r:
-            print(f"{label:<34}{r[key]['seconds']:>9.2f}{r[key]['peak_rss_mb']:>13.0f}{r[key]['weather']:>12,}")
-    project, floor, original = r["project"]["seconds"], r["floor"]["seconds"], r["original"]["seconds"]
-    print()
-    print(f"project / floor      = {project / floor:.2f}x   (target <= 1.0x)")
-    print(f"original / project   = {original / project:.2f}x   (target >= 6x)")
-    print(f"dagster run / project = {r['dagster']['seconds'] / project:.2f}x  (target <= 1.2x)")
-    print(f"project peak RSS     = {r['project']['peak_rss_mb']:.0f} MB (target <= 300 MB)")
-    if "project_n" in r:
-        ratio = r["project_n"]["peak_rss_mb"] / r["project"]["peak_rss_mb"]
-        print(f"peak RSS {homes} homes / 1 home = {ratio:.2f}x (flat means ~1.0x)")
+    report(results, args.homes)
 
 
 if __name__ == "__main__":

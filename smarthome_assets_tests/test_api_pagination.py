@@ -121,7 +121,7 @@ def test_the_largest_page_holds_everything(api_db):
 @pytest.mark.slow
 def test_a_client_pages_through_a_whole_year_without_gaps_or_repeats(pg_server):
     """The full synthetic year of the benchmark (503,910 minutes), 10,000 rows a page, by `next_cursor`."""
-    from bench.api_benchmark import ROWS, year_sql
+    from bench.api_year import ROWS, year_sql
 
     db = create_api_database(pg_server, load=False)
     try:
