@@ -15,7 +15,7 @@ import pytest
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
 from smarthome_assets.ingestion import layout
-from smarthome_assets.ingestion.clean_days import load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.clean_days import day_replacements, load_clean_days, staged_homes_by_day
 from smarthome_assets.ingestion.landing import current_manifests
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
@@ -74,6 +74,11 @@ def test_the_real_excerpt_lands_with_its_58_cloud_cover_strings(tmp_path, fresh_
     weather_meta = result.asset_materializations_for_node("clean_weather")[0].metadata
     assert weather_meta["values_replaced"].value == 58
     assert "| cloud_cover | 58 |" in weather_meta["replacements"].value
+    store = res["object_store"]  # each home-day's replacements travel with its clean rows, and add up
+    per_day = [day_replacements(store, "weather", f"2016-01-0{d}", 1) for d in (1, 2, 3)]
+    assert sum(day.get("cloud_cover", {}).get("count", 0) for day in per_day) == 58
+    assert per_day[0]["cloud_cover"]["examples"][0][1] == "cloudCover"
+    assert not store.list_keys("clean/reports/")
     checks = checks_by_name(result)
     assert checks["raw_csv:rows_accounted_for"] and checks["rds_tables:row_counts_match_clean"]
     assert checks["clean_devices:aggregates_match"]  # use == House overall, gen == Solar on real rows

@@ -26,6 +26,13 @@ def write_table(store: ObjectStore, key: str, table: pa.Table) -> None:
     store.put_bytes(key, table_bytes(table))
 
 
+def read_schema(store: ObjectStore, key: str) -> pa.Schema:
+    """An Arrow file's schema (with its metadata) without reading its rows."""
+    path = store.local_path(key)
+    source = pa.memory_map(str(path)) if path is not None else pa.py_buffer(store.get_bytes(key))
+    return ipc.open_file(source).schema
+
+
 def read_table(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
     """Read an Arrow file: memory-mapped from a local store, from one GET otherwise."""
     path = store.local_path(key)

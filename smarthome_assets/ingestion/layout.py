@@ -34,8 +34,8 @@ raw/manifests/<home>/<name>.json          its manifest: checksum, house_id, vers
                                           version first and switches this last (one atomic put).
 registry/homes.json                       home -> house_id (stable; ids given in order of first landing)
 staging/raw/date=<day>/house_id=<n>/<name>@<version>.arrow  one delivery's rows of that day, as text
-clean/<table>/date=<day>/house_id=<n>.arrow  typed, cleaned rows for `weather` / `energy`
-clean/reports/<table>/date=<day>/house_id=<n>.json  replacements counted while cleaning that day
+clean/<table>/date=<day>/house_id=<n>.arrow  typed, cleaned rows for `weather` / `energy`; the replacements
+                                          counted while cleaning that day in its schema metadata
 quarantine/<home>/<name>/<sha256 prefix>.csv  rows that could not be loaded, with line and reason
 """
 
@@ -75,10 +75,6 @@ def staged_day_key(day: date | str, house_id: int, name: str, version: str) -> s
 
 def clean_day_key(table: str, day: date | str, house_id: int) -> str:
     return f"clean/{table}/date={day}/house_id={house_id}.arrow"
-
-
-def clean_report_key(table: str, day: date | str, house_id: int) -> str:
-    return f"clean/reports/{table}/date={day}/house_id={house_id}.json"
 
 
 def quarantine_key(delivery: str, sha256: str) -> str:
