@@ -91,3 +91,30 @@ def test_sigkill_during_relanding_leaves_the_previous_version_current(tmp_path, 
     leftovers = set(store.list_keys("staging/")) - {relanded.manifest.staged_key(d) for d in relanded.days}
     assert all("@" + first.manifest.landing not in k for k in leftovers)  # the old version is deleted
     shutil.rmtree(tmp_path / "v1", ignore_errors=True)
+
+
+class FailingStore(LocalObjectStore):
+    """A directory store whose Nth staged write fails, as a full disk or a refused PUT would."""
+
+    def __init__(self, root: str, fail_at: int):
+        super().__init__(root=root)
+        object.__setattr__(self, "_left", [fail_at])
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        if key.startswith("staging/"):
+            self._left[0] -= 1
+            if self._left[0] == 0:
+                time.sleep(0.05)  # later days are submitted meanwhile: the drain must wait for them
+                raise OSError(28, "No space left on device")
+        super().put_bytes(key, data)
+
+
+def test_a_failed_staged_write_fails_the_landing_and_leaves_no_trace(tmp_path):
+    source = generate_homes(tmp_path / "data", days=20, seed=0)[0]
+    store = FailingStore(str(tmp_path / "store"), fail_at=7)
+    store.put_file(DELIVERY.key, source)
+    with pytest.raises(OSError, match="No space left"):
+        land_delivery(store, DELIVERY, incoming.SourceDeclaration().axis(date(2016, 1, 1)))
+    time.sleep(0.2)  # a write still running after the landing returned would show up now
+    assert store.list_keys("staging/") == []
+    assert store.list_keys("raw/manifests/") == [] and store.list_keys("raw/source/") == []

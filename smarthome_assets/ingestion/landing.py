@@ -21,7 +21,9 @@ import io
 import json
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -187,15 +189,33 @@ def describe_axis(axis: TimeAxis) -> str:
     )
 
 
+#: Staged days being written while the reader parses the next ones (bounds the memory they hold).
+STAGING_WRITES_IN_FLIGHT = 4
+
+
 def _stage(store, path: Path, manifest: Manifest, axis: TimeAxis, written: list[str], log) -> ReadReport:
+    """Parse the file and write each day's staged object, the writes on a thread of their own.
+
+    A write is mostly system calls (creating the file and its folders; an S3 PUT's round trip) that
+    release the GIL, so the reader parses on meanwhile: a year's landing spent 0.3-0.5 s of its 1.2-1.5 s
+    in these writes. One writer keeps them in order (a day a restarted read emits again is written again,
+    after the first). Every key is in `written` before its write starts, and the pool is drained before
+    an error leaves, so the caller's cleanup never races a write.
+    """
     days, report = read_days(path, manifest.file, axis)
-    for number, (day, table) in enumerate(days, start=1):
-        key = manifest.staged_key(str(day))
-        arrow_files.write_table(store, key, table)
-        if key not in written:
-            written.append(key)
-        if log and number % 60 == 0:
-            log(f"{manifest.file}: staged {number} days (up to {day})")
+    in_flight: deque[Future] = deque()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging-writer") as writer:
+        for number, (day, table) in enumerate(days, start=1):
+            key = manifest.staged_key(str(day))
+            if key not in written:
+                written.append(key)
+            in_flight.append(writer.submit(arrow_files.write_table, store, key, table))
+            while len(in_flight) > STAGING_WRITES_IN_FLIGHT or (in_flight and in_flight[0].done()):
+                in_flight.popleft().result()  # a failed write fails the landing here
+            if log and number % 60 == 0:
+                log(f"{manifest.file}: staged {number} days (up to {day})")
+        while in_flight:
+            in_flight.popleft().result()
     keep = {manifest.staged_key(d) for d in report.rows_per_day}
     for key in [k for k in written if k not in keep]:  # a day a restarted read emitted, then quarantined
         store.delete(key)
