@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -87,6 +88,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         instance = local_instance(settings.dagster_home)
     page.warm_up()  # the dashboard is rendered last: its script bundle is built meanwhile, off the GIL
+    # Everything loaded so far (Dagster, the definitions) lives as long as the process: out of the cyclic
+    # collector's sight, a year's run spends 0.65 s in it instead of 0.98 s (measured with gc.callbacks).
+    gc.freeze()
     result = dg.materialize(
         list(defs().assets or []),
         resources=resources,
