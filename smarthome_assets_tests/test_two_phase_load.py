@@ -123,3 +123,31 @@ def test_a_server_without_prepared_transactions_gets_one_transaction(db):
     with pytest.raises(Exception, match="vanished"):
         load_range(database, _readers(20, 2.0, fail="energy"), [1], DAY, concurrent=False)
     assert _state(url) == ((30, 30.0), (30, 30.0), 0)
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_a_load_leaves_fresh_planner_statistics_and_home_counts(db, concurrent):
+    """The API's plans depend on them (a one-day query took 65 ms instead of 7.8 ms without): every table a
+    load changes is analysed before the load returns, also when the statistics are refreshed in parallel."""
+    url, database = db
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT now()")
+        started = cur.fetchone()[0]
+    load_range(database, _readers(25, 1.0), [1], DAY, concurrent=concurrent)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname = ANY(%s)",
+            (list(queries.ANALYZED_TABLES),),
+        )
+        analysed = dict(cur.fetchall())
+        cur.execute("SELECT weather_rows, energy_rows FROM home WHERE house_id = 1")
+        assert cur.fetchone() == (25, 25)
+    assert set(analysed) == set(queries.ANALYZED_TABLES)
+    assert all(when is not None and when >= started for when in analysed.values()), analysed
+
+
+def test_only_the_loaded_tables_can_be_analysed():
+    assert queries.analyze(["weather"]) == "ANALYZE weather"
+    for bad in ([], ["pg_class"], ["weather; DROP TABLE home"]):
+        with pytest.raises(ValueError):
+            queries.analyze(bad)

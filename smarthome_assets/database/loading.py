@@ -99,14 +99,26 @@ def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent: bool 
     if concurrent:
         result.rows = _load_concurrently(db, readers, homes, start, end)
         result.concurrent = True
-        with db.connect_adbc() as conn:
-            cur = conn.cursor()
-            try:
-                _finish(cur, homes)
-                conn.commit()
-            finally:
-                cur.close()
-    _analyze(db)
+        # The homes' statistics and the two tables' planner statistics at once, on three connections
+        # (0.2 s instead of 0.4 s for a year); `home` itself is analysed once its rows are refreshed.
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            jobs = [pool.submit(_refresh_homes, db, homes)]
+            jobs += [pool.submit(_analyze, db, t) for t in queries.LOADED_TABLES.values()]
+        for job in jobs:
+            job.result()
+        _analyze(db, "home")
+    else:
+        _analyze(db, "home", *queries.LOADED_TABLES.values())
+
+
+def _refresh_homes(db: PostgresDatabase, homes: list[int]) -> None:
+    with db.connect_adbc() as conn:
+        cur = conn.cursor()
+        try:
+            _finish(cur, homes)
+            conn.commit()
+        finally:
+            cur.close()
 
 
 def _replace(cur, table: str, target: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> int:
@@ -190,8 +202,8 @@ def recover_prepared_loads(db: PostgresDatabase) -> dict[str, bool]:
     return outcome
 
 
-def _analyze(db: PostgresDatabase) -> None:
+def _analyze(db: PostgresDatabase, *tables: str) -> None:
     """Fresh statistics for the planner: without them a one-day API query took 65 ms instead of 7.8 ms
     (autovacuum had not analysed the tables minutes after a year's load)."""
     with _autocommit(db) as cur:
-        cur.execute(queries.ANALYZE_LOADED)
+        cur.execute(queries.analyze(tables))

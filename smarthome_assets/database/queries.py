@@ -37,7 +37,17 @@ WHERE timeframe < (%s::date)::timestamp AT TIME ZONE 'UTC'
 
 DEVICES_PER_HOME = "SELECT house_id, count(*) FROM device GROUP BY house_id"
 
-ANALYZE_LOADED = "ANALYZE home, weather, energy_consuming_device"
+#: The tables a load changes, which `analyze` accepts (a fixed list: no name from input reaches SQL).
+ANALYZED_TABLES = ("home", "weather", "energy_consuming_device")
+
+
+def analyze(tables) -> str:
+    """ANALYZE of some of the tables a load changes (planner statistics)."""
+    unknown = set(tables) - set(ANALYZED_TABLES)
+    if unknown or not tables:
+        raise ValueError(f"not a loaded table: {sorted(unknown)}")
+    return "ANALYZE " + ", ".join(tables)
+
 
 MISSING_HOMES = "SELECT h FROM unnest($1::integer[]) AS h WHERE h NOT IN (SELECT house_id FROM home)"
 
