@@ -108,23 +108,9 @@ class CpuMeter:
         self.seconds = {k: end[k] - v for k, v in self._started.items() if k != "wall"}
         return self
 
-    def __enter__(self) -> CpuMeter:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     @property
     def total(self) -> float:
         return sum(self.seconds.values())
-
-    @property
-    def least_wall(self) -> float:
-        """The least wall time this much CPU needs on this machine's cores, however well overlapped."""
-        return self.total / CORES
-
-    def as_dict(self) -> dict[str, float]:
-        return {**{f"cpu_{k}": v for k, v in self.seconds.items()}, "cpu_total": self.total, "cpu_wall": self.wall}
 
 
 def describe(seconds: dict[str, float], wall: float) -> str:

@@ -200,7 +200,7 @@ def _child(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     extra = METHODS[args.method](files, url, workdir)
     seconds = time.perf_counter() - started
-    extra.update(meter.stop().as_dict())
+    extra["cpu"] = meter.stop().seconds  # client (this process), postgres
     if after := AFTER_CLOCK.get(args.method):
         extra.update(after(url, workdir, extra))
     with psycopg2.connect(url) as conn, conn.cursor() as cur:

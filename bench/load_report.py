@@ -36,22 +36,18 @@ def run_records(instance: dg.DagsterInstance, run_id: str) -> dict[str, int]:
     return dict(counts)
 
 
-def _cpu(r: dict) -> dict[str, float]:
-    return {"here": r.get("cpu_client", 0.0), "postgres": r.get("cpu_postgres", 0.0)}
-
-
 def report(r: dict, homes: int) -> None:
     rows = contract.FULL_YEAR_ROWS
     print()
     print(f"Full synthetic year: {rows:,} rows per home into `weather` and `energy_consuming_device`")
-    print(f"{'method':<40}{'seconds':>8}{'peak RSS MB':>13}{'rows/table':>12}{'CPU here s':>12}{'CPU server s':>14}")
+    print(f"{'method':<40}{'seconds':>8}{'peak RSS MB':>13}{'rows/table':>12}{'CPU client s':>14}{'CPU server s':>14}")
     labels = {**LABELS, "project_n": f"this project, {homes} homes"}
     for key, label in labels.items():
         if key in r:
             m = r[key]
             print(
                 f"{label:<40}{m['seconds']:>8.2f}{m['peak_rss_mb']:>13.0f}{m['weather']:>12,}"
-                f"{m.get('cpu_client', 0):>12.2f}{m.get('cpu_postgres', 0):>14.2f}"
+                f"{m['cpu']['client']:>14.2f}{m['cpu']['postgres']:>14.2f}"
             )
     project, floor, original = r["project"]["seconds"], r["floor"]["seconds"], r["original"]["seconds"]
     print()
@@ -73,18 +69,18 @@ def _where_it_goes(r: dict, floor: float) -> None:
     phases = r["project"].get("phases", {})
     if phases:
         print(
-            "  project phases (wall / CPU here): "
+            "  project phases (wall / CPU client): "
             + ", ".join(f"{name} {wall:.2f} s / {cpu:.2f} core-s" for name, (wall, cpu) in phases.items())
         )
     for key in ("floor", "project", "dagster"):
-        print(f"  {key:<8} CPU {describe(_cpu(r[key]), r[key]['seconds'])}")
-    need = sum(_cpu(r["project"]).values())
+        print(f"  {key:<8} CPU {describe(r[key]['cpu'], r[key]['seconds'])}")
+    need = sum(r["project"]["cpu"].values())
     least = need / CORES
     print(
         f"  the project's CPU alone needs >= {least:.2f} s on {CORES} cores = {least / floor:.2f}x the floor; "
         f"1.0x needs its work cut to <= {floor * CORES:.2f} core-s (floor x cores), now {need:.2f}"
     )
-    dagster_cpu = r["dagster"].get("cpu_client", 0) - r["project"].get("cpu_client", 0)
+    dagster_cpu = r["dagster"]["cpu"]["client"] - r["project"]["cpu"]["client"]
     extra = r["dagster"]["seconds"] - r["project"]["seconds"]
     print(f"  Dagster's own share: +{extra:.2f} s wall, +{dagster_cpu:.2f} core-s in the run's process; it stored:")
     for name, count in sorted(r["dagster"].get("records", {}).items(), key=lambda kv: -kv[1]):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from smarthome_assets.storage.object_store import ObjectStore
+from smarthome_assets.storage.object_store import ObjectNotFound, ObjectStore
 
 
 def table_bytes(table: pa.Table) -> bytes:
@@ -26,23 +26,22 @@ def write_table(store: ObjectStore, key: str, table: pa.Table) -> None:
     store.put_bytes(key, table_bytes(table))
 
 
+def _open(store: ObjectStore, key: str) -> ipc.RecordBatchFileReader:
+    """An Arrow file for reading: memory-mapped from a local store, from one GET otherwise."""
+    path = store.local_path(key)
+    if path is None:
+        return ipc.open_file(pa.py_buffer(store.get_bytes(key)))
+    if not path.is_file():
+        raise ObjectNotFound(f"no object {key!r}")
+    return ipc.open_file(pa.memory_map(str(path)))
+
+
 def read_schema(store: ObjectStore, key: str) -> pa.Schema:
     """An Arrow file's schema (with its metadata) without reading its rows."""
-    path = store.local_path(key)
-    source = pa.memory_map(str(path)) if path is not None else pa.py_buffer(store.get_bytes(key))
-    return ipc.open_file(source).schema
+    return _open(store, key).schema
 
 
 def read_table(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
-    """Read an Arrow file: memory-mapped from a local store, from one GET otherwise."""
-    path = store.local_path(key)
-    if path is not None:
-        if not path.is_file():
-            from smarthome_assets.storage.object_store import ObjectNotFound
-
-            raise ObjectNotFound(f"no object {key!r}")
-        source = pa.memory_map(str(path))
-    else:
-        source = pa.py_buffer(store.get_bytes(key))
-    table = ipc.open_file(source).read_all()
+    """Read an Arrow file (its columns, or all of them)."""
+    table = _open(store, key).read_all()
     return table.select(columns) if columns else table
