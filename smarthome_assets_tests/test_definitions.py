@@ -16,8 +16,7 @@ from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.lib.partitions import daily_partitions, range_tags
 from smarthome_assets.settings import load_settings
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
-
-from .homec_files import minutes, write
+from smarthome_assets_tests.support.homec_files import minutes, write
 
 
 def test_definitions_load_with_every_asset_grouped_by_its_folder():
@@ -100,8 +99,7 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, moto_s3_endpoint,
     from smarthome_assets.defs.exports import assets as export_assets
     from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
     from smarthome_assets.settings import project_root
-
-    from . import ssl_postgres
+    from smarthome_assets_tests.support import ssl_postgres
 
     _endpoint, bucket, s3 = s3_bucket
     for name, value in {

@@ -27,7 +27,7 @@ from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore
-from smarthome_assets_tests.exports_support import table_digest, warehouse_digest, whole_chain_resources
+from smarthome_assets_tests.support.whole_chain import table_digest, warehouse_digest, whole_chain_resources
 
 FIRST, LAST = date(2016, 1, 1), date(2016, 1, 3)
 

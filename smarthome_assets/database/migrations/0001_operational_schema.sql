@@ -1,6 +1,6 @@
 -- The operational schema: homes, the devices they report, and one row per home and minute of
 -- weather and of device readings. Column names follow smarthome_assets/homec/contract.py
--- (test_migrations.py checks they stay in step). Applied once, in a transaction, by migrate.py.
+-- (smarthome_assets_tests/database/test_migrations.py checks they stay in step). Applied once, in a transaction, by migrate.py.
 
 CREATE TABLE home (
     house_id        integer     PRIMARY KEY,

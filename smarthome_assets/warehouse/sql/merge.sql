@@ -2,7 +2,7 @@
 -- transaction. Parameters: %(first_key)s and %(last_key)s, the loaded days as yyyymmdd date keys.
 -- Facts of exactly those days are deleted and rebuilt from staging, so a re-run replaces, never duplicates.
 -- Statements run in file order (warehouse/loader.py); the kW column lists follow homec/contract.py
--- (test_warehouse_sql.py checks it).
+-- (smarthome_assets_tests/warehouse/test_sql.py checks it).
 
 -- Homes: the latest snapshot of the operational `home` table (type 1: names are overwritten).
 -- name: delete_changed_homes

@@ -1,7 +1,7 @@
 -- The warehouse schema, in Redshift SQL. Run statement by statement by warehouse/loader.py; on the
 -- local `postgres` dialect the Redshift-only clauses (BACKUP NO, DISTSTYLE, DISTKEY, SORTKEY, ENCODE) are
 -- translated by warehouse/dialect.py. Column names follow homec/contract.py and the export CSV headers
--- (test_warehouse_sql.py checks they stay in step). docs/WAREHOUSE.md describes every table.
+-- (smarthome_assets_tests/warehouse/test_sql.py checks they stay in step). docs/WAREHOUSE.md describes every table.
 --
 -- Staging tables hold the rows of the last load only (BACKUP NO: they are rebuilt from the exports).
 -- Dimensions are small and copied to every node (DISTSTYLE ALL); facts are distributed by home and

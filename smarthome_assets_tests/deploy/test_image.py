@@ -1,0 +1,83 @@
+"""The image's install steps work: the Dockerfile's COPY and `pip install` steps, replayed into a clean venv
+(no Docker engine runs here), give an environment that loads the code location as the ECS tasks do.
+
+The steps are read from the Dockerfile itself, so the test follows it: every COPY is copied into a build folder,
+every `python -m pip install ...` runs there with the clean venv's Python. The shared pip cache keeps it to
+about a minute once the main venv exists.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from smarthome_assets_tests.support.deploy_tools import REPO
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
+
+
+def dockerfile_steps() -> list[tuple[str, list[str]]]:
+    """("COPY", [sources..., dest]) and ("PIP", [pip arguments]) in file order; other steps are not installs."""
+    steps: list[tuple[str, list[str]]] = []
+    text = (REPO / "Dockerfile").read_text().replace("\\\n", " ")
+    for line in text.splitlines():
+        instruction, _, rest = line.strip().partition(" ")
+        if instruction == "COPY":
+            steps.append(("COPY", shlex.split(rest)))
+        elif instruction == "RUN":
+            for command in rest.split("&&"):
+                words = shlex.split(command)
+                if words[:4] == ["python", "-m", "pip", "install"]:
+                    steps.append(("PIP", words[4:]))
+    return steps
+
+
+def test_the_dockerfile_installs_from_the_lock_then_the_project_without_deps():
+    pips = [args for kind, args in dockerfile_steps() if kind == "PIP"]
+    assert pips[0][-2:] == ["-r", "requirements/lock.txt"]
+    assert "--no-deps" in pips[1] and "--editable" in pips[1] and pips[1][-1] == "."
+
+
+def test_the_image_steps_in_a_clean_venv_load_the_code_location(tmp_path):
+    context, venv = tmp_path / "app", tmp_path / "venv"
+    context.mkdir()
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = str(venv / "bin" / "python")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
+    env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", SMARTHOME_HOME=str(tmp_path / "home"), SMARTHOME_ENV="aws")
+    for kind, args in dockerfile_steps():
+        if kind == "COPY":
+            *sources, dest = args
+            for source in sources:
+                target = context / dest / Path(source).name if dest.endswith("/") else context / dest
+                target.parent.mkdir(parents=True, exist_ok=True)
+                if (REPO / source).is_dir():
+                    shutil.copytree(REPO / source, target, ignore=shutil.ignore_patterns("__pycache__"))
+                else:
+                    shutil.copy(REPO / source, target)
+        else:
+            args = [a for a in args if a != "--no-cache-dir"]  # reuse the machine's pip cache
+            done = subprocess.run([python, "-m", "pip", "install", "--quiet", *args], cwd=context, env=env,
+                                  capture_output=True, text=True, timeout=900)  # fmt: skip
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # `dg check defs` in the image's app folder, with the image's venv: the code location loads and validates.
+    check = subprocess.run(
+        [str(venv / "bin" / "dg"), "check", "defs"],
+        cwd=context, env={**env, "VIRTUAL_ENV": str(venv)}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-3000:]
+    assert "All definitions loaded successfully" in check.stdout + check.stderr
+    # From elsewhere, the import finds the project the image installed (in place, as ECS runs it).
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    where = subprocess.run(
+        [python, "-c", "import smarthome_assets, lambda_api; print(smarthome_assets.__file__)"],
+        cwd=outside, env=env, capture_output=True, text=True, check=True, timeout=120,
+    ).stdout  # fmt: skip
+    assert str(context) in where

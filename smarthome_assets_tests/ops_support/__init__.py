@@ -1,1 +1,0 @@
-"""Code locations and helpers for the operations tests (real daemon, real instance)."""

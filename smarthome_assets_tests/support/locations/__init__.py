@@ -1,0 +1,1 @@
+"""Code locations the operations tests run in real Dagster processes."""
