@@ -1,9 +1,9 @@
 """Benchmarks (`make bench`): each module runs as `python -m bench.<name>` and prints its ratios.
 
-Dagster marks the single-run backfill policy (how a year is one run) as beta and warns on every import of
-the assets; the reports stay readable without that line repeated for each asset (the CLI does the same).
+Dagster's beta notices for what the project uses on purpose are silenced as in the CLI, so the reports
+stay readable.
 """
 
-import warnings
+from smarthome_assets.lib.dagster_warnings import quiet_known_warnings
 
-warnings.filterwarnings("ignore", message="Parameter `backfill_policy` of function `asset` is currently in beta")
+quiet_known_warnings()

@@ -6,31 +6,23 @@ carries a reference to its source file and line, which the UI links to, and the 
 Dagster freshness policy here, where every asset is known (defs/operations/freshness.py).
 """
 
-import warnings
 from pathlib import Path
 
 import dagster as dg
 
 from smarthome_assets.defs.operations.freshness import with_freshness_policy
+from smarthome_assets.lib.dagster_warnings import quiet_known_warnings
 
 
 @dg.definitions
 def defs() -> dg.Definitions:
+    quiet_known_warnings()
     loaded = dg.load_from_defs_folder(path_within_project=Path(__file__).parent)
-    with warnings.catch_warnings():
-        # Dagster marks code references beta and map_asset_specs preview; both are their documented use here.
-        warnings.filterwarnings(
-            "ignore",
-            message="(Function `with_source_code_references`|Class `LocalFileCodeReference`|"
-            "Class `CodeReferencesMetadataValue`) is currently in beta",
-        )
-        warnings.filterwarnings("ignore", message="Function `Definitions.map_", category=dg.PreviewWarning)
-        assets = dg.with_source_code_references(list(loaded.assets or []))
-        return dg.Definitions(
-            assets=assets,
-            asset_checks=loaded.asset_checks,
-            jobs=loaded.jobs,
-            schedules=loaded.schedules,
-            sensors=loaded.sensors,
-            resources=loaded.resources,
-        ).map_asset_specs(func=with_freshness_policy)
+    return dg.Definitions(
+        assets=dg.with_source_code_references(list(loaded.assets or [])),
+        asset_checks=loaded.asset_checks,
+        jobs=loaded.jobs,
+        schedules=loaded.schedules,
+        sensors=loaded.sensors,
+        resources=loaded.resources,
+    ).map_asset_specs(func=with_freshness_policy)

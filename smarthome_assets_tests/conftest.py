@@ -12,9 +12,16 @@ from typing import Any
 
 import pytest
 
+from smarthome_assets.lib.dagster_warnings import quiet_known_warnings
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.support.browser import CHROMIUM, LAUNCH_ARGS, require_chromium
 from smarthome_assets_tests.support.paths import EXCERPT
+
+
+def pytest_configure(config):
+    """The same warnings are silenced as in the code location and the CLI (lib/dagster_warnings.py); pytest
+    keeps filters set here as the base of each test's own."""
+    quiet_known_warnings()
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ WEATHER_SCHEMA = pa.schema(
         for c in contract.WEATHER_COLUMNS
     ]
 )
-DEVICES_SCHEMA = pa.schema(
+ENERGY_SCHEMA = pa.schema(
     [
         pa.field("house_id", pa.int32(), False),
         pa.field("timeframe", pa.timestamp("us", tz="UTC"), False),
@@ -140,7 +140,7 @@ def clean_weather(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningRepor
     return pa.Table.from_arrays(arrays, schema=WEATHER_SCHEMA), report
 
 
-def clean_devices(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningReport]:
+def clean_energy(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningReport]:
     """A staged day -> the `energy_consuming_device` rows of one home (kW), replacements counted."""
     report = CleaningReport(rows=day.num_rows)
     arrays = _keys(day, house_id)
@@ -150,4 +150,4 @@ def clean_devices(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningRepor
             report.add(column.name, *_texts(day, column.name, invalid))
             values = pc.fill_null(values, 0.0)
         arrays.append(values)
-    return pa.Table.from_arrays(arrays, schema=DEVICES_SCHEMA), report
+    return pa.Table.from_arrays(arrays, schema=ENERGY_SCHEMA), report

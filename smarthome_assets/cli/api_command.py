@@ -14,12 +14,11 @@ import argparse
 import dataclasses
 import sys
 
-from lambda_api.config import load_config
-from lambda_api.handler import configure
 from smarthome_assets.cli.errors import ensure_port_free
 from smarthome_assets.dashboard import layout as dashboard_layout
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.local_api.events import PAYLOAD_VERSIONS
+from smarthome_assets.local_api.lambda_handler import configure, load_config
 from smarthome_assets.local_api.server import LocalApiServer
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.settings import load_settings

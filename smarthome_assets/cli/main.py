@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import warnings
 
 from smarthome_assets.cli import (
     api_command,
@@ -15,20 +14,7 @@ from smarthome_assets.cli import (
     simulate_command,
 )
 from smarthome_assets.cli.errors import one_line
-
-
-def _quiet_known_warnings() -> None:
-    """Warnings a user cannot act on, each by its exact message: Dagster marks the single-run backfill policy
-    (how a year is one run) as beta on every import; platformdirs complains when XDG_RUNTIME_DIR is unset."""
-    import dagster as dg
-
-    warnings.filterwarnings(
-        "ignore",
-        message="Parameter `backfill_policy` of function `asset` is currently in beta",
-        category=dg.BetaWarning,
-    )
-    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-
+from smarthome_assets.lib.dagster_warnings import quiet_known_warnings
 
 #: Subcommand modules, each exposing `add_parser(subparsers)` and `run(args)`, in the order `--help` lists them.
 COMMANDS = (generate_command, run_command, simulate_command, db_command, api_command, dev_command)
@@ -51,7 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    _quiet_known_warnings()
+    quiet_known_warnings()
     args = build_parser().parse_args(argv)
     try:
         return int(args.handler(args) or 0)

@@ -1,4 +1,4 @@
-"""`smarthome simulate`: homes delivering live readings into the incoming zone (see operations/feed.py).
+"""`smarthome simulate`: homes delivering live readings into the incoming zone (see simulator/feed.py).
 
 Writes the last `--days` complete days per home at once, then every `--interval` seconds a delta per home
 with the minutes completed since its previous delivery, until Ctrl-C (or `--ticks`). With `make dev`
@@ -13,8 +13,8 @@ import time
 import dagster as dg
 
 from smarthome_assets.defs.resources import resources_for_env
-from smarthome_assets.operations.feed import MISHAPS, Feed
 from smarthome_assets.settings import load_settings
+from smarthome_assets.simulator.feed import MISHAPS, Feed
 
 
 def add_parser(sub) -> argparse.ArgumentParser:

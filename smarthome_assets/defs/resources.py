@@ -14,7 +14,7 @@ import dagster as dg
 from smarthome_assets.database.connection import EmbeddedPostgres, PostgresDatabase, PostgresUrl
 from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.ingestion.sources import HomeCSources
-from smarthome_assets.operations.alerts import AlertSink
+from smarthome_assets.monitoring.alerts import AlertSink
 from smarthome_assets.settings import ALERT_WEBHOOK_VARIABLE, Settings, load_settings
 from smarthome_assets.storage.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
 from smarthome_assets.warehouse.resource import PostgresWarehouse, RedshiftWarehouse, Warehouse

@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import orjson
 
 from smarthome_assets.database.connection import PostgresDatabase
+from smarthome_assets.local_api import lambda_handler
+from smarthome_assets.local_api.events import HttpRequest, from_result, to_v2_event
 
 #: Statuses worth retrying: throttling and server-side or gateway failures.
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -98,19 +100,13 @@ class LambdaTransport:
     """
 
     def __init__(self, database_url: str):
-        from lambda_api import handler
-        from lambda_api.config import ApiConfig
-
-        handler.configure(ApiConfig(database_url=database_url, application_name="smarthome-export"))
-        self._handler = handler.handler
+        lambda_handler.configure_reader(database_url, "smarthome-export")
 
     def get(self, path: str, query: list[tuple[str, str]], headers: dict[str, str]) -> ApiResponse:
-        from smarthome_assets.local_api.events import HttpRequest, from_result, to_v2_event
-
         target = f"{path}?{urlencode(query)}" if query else path
         request = HttpRequest("GET", target, [("Host", "localhost"), *headers.items()], "127.0.0.1", scheme="https")
         try:
-            result = self._handler(to_v2_event(request), None)
+            result = lambda_handler.invoke(to_v2_event(request))
         except Exception as exc:  # the handler answers errors itself; anything escaping it is a crash
             raise TransportError(f"the Lambda handler raised {type(exc).__name__}: {exc}") from exc
         reply = from_result(result)

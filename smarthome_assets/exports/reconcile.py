@@ -10,7 +10,7 @@ from datetime import date
 
 from smarthome_assets.database import queries
 from smarthome_assets.database.connection import PostgresDatabase
-from smarthome_assets.database.loading import day_range_bounds
+from smarthome_assets.database.counts import rows_per_day
 from smarthome_assets.exports import layout
 from smarthome_assets.exports.writer import ExportReport, count_data_lines
 from smarthome_assets.storage.object_store import ObjectStore
@@ -21,14 +21,8 @@ _MANIFESTS = "exports/manifests/date="
 
 def postgres_rows_per_day(db: PostgresDatabase, days: list[date]) -> Counts:
     """Rows of each exported table per UTC day in the operational database (all homes)."""
-    start, end = day_range_bounds(days)
-    counts: Counts = {table: {str(day): 0 for day in days} for table in layout.DAY_TABLES}
-    with db.connect() as conn, conn.cursor() as cur:
-        for table in layout.DAY_TABLES:
-            cur.execute(queries.count_per_day(table), (start, end))
-            for _house, day, rows in cur.fetchall():
-                counts[table][str(day)] = counts[table].get(str(day), 0) + rows
-    return counts
+    per_day = rows_per_day(db, days)
+    return {table: per_day[table] for table in layout.DAY_TABLES}
 
 
 def file_rows_per_day(store: ObjectStore, report: ExportReport) -> Counts:
@@ -41,18 +35,6 @@ def file_rows_per_day(store: ObjectStore, report: ExportReport) -> Counts:
 
 def fetched_rows_per_day(report: ExportReport) -> Counts:
     return {table: {day: m.files[table].rows for day, m in report.days.items()} for table in layout.DAY_TABLES}
-
-
-def mismatches(measures: dict[str, Counts]) -> dict[str, dict[str, int]]:
-    """`table day` -> {measure: rows} wherever the measures disagree."""
-    found: dict[str, dict[str, int]] = {}
-    for table in layout.DAY_TABLES:
-        days = sorted({day for counts in measures.values() for day in counts.get(table, {})})
-        for day in days:
-            values = {name: counts.get(table, {}).get(day, 0) for name, counts in measures.items()}
-            if len(set(values.values())) > 1:
-                found[f"{table} {day}"] = values
-    return found
 
 
 def newest_exported_day(store: ObjectStore) -> date | None:

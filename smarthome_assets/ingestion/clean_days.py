@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from smarthome_assets.cleaning.quality import QualityStats
-from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA, CleaningReport, clean_devices, clean_weather
+from smarthome_assets.cleaning.rules import ENERGY_SCHEMA, WEATHER_SCHEMA, CleaningReport, clean_energy, clean_weather
 from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.database.loading import OperationalLoad, load_range
 from smarthome_assets.homec import contract
@@ -26,11 +26,11 @@ from smarthome_assets.storage.object_store import ObjectStore
 
 CLEANERS: dict[str, tuple[Callable[[pa.Table, int], tuple[pa.Table, CleaningReport]], list[str]]] = {
     "weather": (clean_weather, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.WEATHER_COLUMNS)]),
-    "energy": (clean_devices, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.POWER_COLUMNS)]),
+    "energy": (clean_energy, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.POWER_COLUMNS)]),
 }
 
 
-SCHEMAS = {"weather": WEATHER_SCHEMA, "energy": DEVICES_SCHEMA}
+SCHEMAS = {"weather": WEATHER_SCHEMA, "energy": ENERGY_SCHEMA}
 #: Schema metadata key of a clean file: the JSON of that home-day's replacements (see `day_replacements`).
 REPLACEMENTS_METADATA = "smarthome.replacements"
 

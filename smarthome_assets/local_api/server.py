@@ -39,8 +39,7 @@ from pathlib import Path
 
 import orjson
 
-from lambda_api import runtime
-from lambda_api.handler import handler as lambda_handler
+from smarthome_assets.local_api import lambda_handler
 from smarthome_assets.local_api.events import HttpRequest, HttpResponse, from_result, to_event
 
 logger = logging.getLogger(__name__)
@@ -93,7 +92,7 @@ def error_response(status: int, code: str, message: str, headers: list[tuple[str
 def _authorized(headers: list[tuple[str, str]]) -> bool:
     """With an API key configured, a static page needs it: in `x-api-key`, or as the password of HTTP
     Basic authentication, which a browser asks for by itself (it cannot add `x-api-key` to a page load)."""
-    expected = runtime.current().config.api_key
+    expected = lambda_handler.current_api_key()
     if not expected:
         return True
     given = [v for k, v in headers if k.lower() == "x-api-key"]
@@ -274,7 +273,7 @@ class LocalApiServer:
                     return error_response(401, "unauthorized", "this page needs the API key", challenge)
                 return self._static(page)
             event = to_event(request, self.payload_version)
-            return from_result(lambda_handler(event, LocalLambdaContext()))
+            return from_result(lambda_handler.invoke(event, LocalLambdaContext()))
         except Exception:
             logger.exception("local server failed on %s %s", request.method, request.target[:200])
             return error_response(500, "internal", "internal error")

@@ -55,6 +55,7 @@ class LoadPlan:
 @dataclass
 class WarehouseLoad:
     days: list[date]
+    manifests: dict[str, DayManifest] = field(default_factory=dict)  # ISO day -> the export it loaded
     copied: dict[str, int] = field(default_factory=dict)  # staging table -> rows COPY reported
     staged: dict[str, dict[int, int]] = field(default_factory=dict)  # export table -> date key -> rows
     seconds: dict[str, float] = field(default_factory=dict)
@@ -132,7 +133,7 @@ def load_days(
     days = sorted(days)
     plan = plan_load(store, days)
     ensure_schema(warehouse, store)
-    result = WarehouseLoad(days=days)
+    result = WarehouseLoad(days=days, manifests=plan.manifests)
     manifest_keys = _write_copy_manifests(store, plan)
     try:
         with warehouse.session(store) as session:

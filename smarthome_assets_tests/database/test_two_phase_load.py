@@ -9,7 +9,7 @@ import psycopg2
 import pyarrow as pa
 import pytest
 
-from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA
+from smarthome_assets.cleaning.rules import ENERGY_SCHEMA, WEATHER_SCHEMA
 from smarthome_assets.database import queries
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.database.loading import load_range, recover_prepared_loads
@@ -36,7 +36,7 @@ def _rows(schema: pa.Schema, minutes: int, value: float) -> pa.Table:
 
 def _readers(minutes: int, value: float, fail: str | None = None):
     def reader(table: str):
-        schema = WEATHER_SCHEMA if table == "weather" else DEVICES_SCHEMA
+        schema = WEATHER_SCHEMA if table == "weather" else ENERGY_SCHEMA
         data = _rows(schema, minutes, value)
 
         def batches():

@@ -21,7 +21,7 @@ from smarthome_assets.exports import layout, reconcile
 from smarthome_assets.exports.api_client import ApiClient, ApiError, ApiResponse, ApiSession, TransportError
 from smarthome_assets.exports.writer import ExportError, day_bounds, export_days, fetch_csv, rows_to_csv
 from smarthome_assets.homec import contract
-from smarthome_assets.lib.reconciliation import reconciliation_result
+from smarthome_assets.lib.checks import reconciliation_result
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
 from smarthome_assets_tests.support.whole_chain import HOMES, days, fill_operational, readings
 

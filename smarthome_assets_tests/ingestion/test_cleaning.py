@@ -7,7 +7,7 @@ import math
 import pyarrow as pa
 
 from smarthome_assets.cleaning.quality import QualityStats
-from smarthome_assets.cleaning.rules import clean_devices, clean_weather, parse_numbers
+from smarthome_assets.cleaning.rules import clean_energy, clean_weather, parse_numbers
 from smarthome_assets.homec.reader import read_days
 from smarthome_assets_tests.support.homec_files import minutes, row, write
 
@@ -43,7 +43,7 @@ def test_invalid_weather_takes_the_previous_reading(tmp_path):
 
 def test_invalid_power_becomes_zero_and_is_counted(tmp_path):
     lines = [row(0, **{"Fridge [kW]": "x"}), row(1, **{"Fridge [kW]": "inf"}), row(2, **{"Fridge [kW]": "2E-05"})]
-    devices, report = clean_devices(staged(tmp_path, lines), house_id=1)
+    devices, report = clean_energy(staged(tmp_path, lines), house_id=1)
     assert devices.column("fridge_kw").to_pylist() == [0.0, 0.0, 2e-05]
     assert report.counts() == {"fridge_kw": 2}
     assert devices.num_rows == 3
@@ -59,7 +59,7 @@ def test_quality_stats_find_range_and_pair_problems(tmp_path):
     lines = [row(0, use="1.0", **{"House overall [kW]": "2.0"}), row(1, humidity="1.5")]
     table = staged(tmp_path, lines)
     stats = QualityStats()
-    devices, _ = clean_devices(table, 1)
+    devices, _ = clean_energy(table, 1)
     weather, _ = clean_weather(table, 1)
     stats.observe("2016-01-01", 1, devices)
     stats.observe("2016-01-01", 1, weather)
@@ -72,6 +72,6 @@ def test_quality_stats_find_range_and_pair_problems(tmp_path):
 def test_clean_keeps_every_row_of_a_full_file(tmp_path):
     table = staged(tmp_path, minutes(50))
     weather, _ = clean_weather(table, 1)
-    devices, _ = clean_devices(table, 1)
+    devices, _ = clean_energy(table, 1)
     assert weather.num_rows == devices.num_rows == 50
     assert not any(math.isnan(v) for v in devices.column("use_kw").to_pylist())

@@ -12,7 +12,7 @@ import pytest
 from smarthome_assets.defs.operations.alerts import run_failure_alerts
 from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.lib.partitions import daily_partitions
-from smarthome_assets.operations.alerts import AlertSink, FailureRecord, WebhookError, list_alerts, post_webhook
+from smarthome_assets.monitoring.alerts import AlertSink, FailureRecord, WebhookError, list_alerts, post_webhook
 from smarthome_assets.services.dagster_instance import local_instance
 from smarthome_assets.settings import load_settings
 from smarthome_assets.storage.object_store import LocalObjectStore

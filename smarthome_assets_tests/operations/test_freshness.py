@@ -12,12 +12,14 @@ from smarthome_assets.definitions import defs
 from smarthome_assets.defs.operations.freshness import (
     CHECK_NAME,
     FRESH_ASSETS,
+    MAX_AGE,
     evaluations,
     freshness_checks,
     newest_day_fresh,
 )
+from smarthome_assets.lib.keys import RDS_TABLES
 from smarthome_assets.lib.partitions import daily_partitions
-from smarthome_assets.operations.freshness import MAX_AGE, due_day, evaluate
+from smarthome_assets.monitoring.freshness import due_day, evaluate
 from smarthome_assets.services.dagster_instance import local_instance
 
 D = date(2026, 11, 27)
@@ -28,7 +30,7 @@ def at(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def test_a_day_is_due_26_hours_after_it_ended():
-    limit = MAX_AGE["rds_tables"]
+    limit = MAX_AGE[RDS_TABLES]
     assert due_day(at(D + timedelta(days=2), 2, 0), limit) == D  # D ended 26 h ago exactly: still D
     assert due_day(at(D + timedelta(days=2), 2, 1), limit) == D + timedelta(days=1)
     assert evaluate("rds_tables", [D], at(D + timedelta(days=2), 1, 59), limit).passed
@@ -38,7 +40,7 @@ def test_a_day_is_due_26_hours_after_it_ended():
 
 def test_a_day_that_never_arrives_fails_even_when_later_days_do():
     later = [D, D + timedelta(days=2), D + timedelta(days=3)]  # D + 1 never arrived
-    result = evaluate("rds_tables", later, at(D + timedelta(days=2), 12), MAX_AGE["rds_tables"])
+    result = evaluate("rds_tables", later, at(D + timedelta(days=2), 12), MAX_AGE[RDS_TABLES])
     assert not result.passed
     assert f"{D + timedelta(days=1)} never arrived" in result.description
 
@@ -53,7 +55,7 @@ def test_on_a_real_instance_the_missing_day_fails_and_its_arrival_passes(tmp_pat
         _materialize(instance, key, D)
     now = at(D + timedelta(days=2), 6)  # D + 1 is due for every table by now
     results = {e.asset_key.path[-1]: e for e in evaluations(instance, now)}
-    assert {name: r.passed for name, r in results.items()} == dict.fromkeys(MAX_AGE, False)
+    assert {name: r.passed for name, r in results.items()} == dict.fromkeys((k.path[-1] for k in MAX_AGE), False)
     assert results["rds_tables"].metadata["due_day"].value == str(D + timedelta(days=1))
     _materialize(instance, dg.AssetKey("rds_tables"), D + timedelta(days=2))  # a later day, not the due one
     assert not next(e for e in evaluations(instance, now) if e.asset_key.path[-1] == "rds_tables").passed
@@ -82,7 +84,7 @@ def test_the_check_runs_in_a_partitioned_run_of_its_asset(tmp_path):
         pass
 
     # The day that is due now: yesterday after 02:00 UTC, the day before between midnight and 02:00 (26 h).
-    due = due_day(datetime.now(UTC), MAX_AGE["rds_tables"])
+    due = due_day(datetime.now(UTC), MAX_AGE[RDS_TABLES])
     result = dg.materialize(
         [stand_in, newest_day_fresh],
         instance=instance,
@@ -93,11 +95,11 @@ def test_the_check_runs_in_a_partitioned_run_of_its_asset(tmp_path):
     assert evaluation.passed, evaluation.description
 
 
-@pytest.mark.parametrize("name", sorted(MAX_AGE))
-def test_dagster_freshness_policies_are_on_the_three_tables(name):
-    spec = next(s for s in defs().resolve_all_asset_specs() if s.key == dg.AssetKey(name))
+@pytest.mark.parametrize("key", list(MAX_AGE), ids=lambda key: key.to_user_string())
+def test_dagster_freshness_policies_are_on_the_three_tables(key):
+    spec = next(s for s in defs().resolve_all_asset_specs() if s.key == key)
     policy = spec.freshness_policy
     assert isinstance(policy, dg.FreshnessPolicy)
-    assert policy.fail_window.to_timedelta() == MAX_AGE[name]
-    others = [s for s in defs().resolve_all_asset_specs() if s.key.path[-1] not in MAX_AGE]
+    assert policy.fail_window.to_timedelta() == MAX_AGE[key]
+    others = [s for s in defs().resolve_all_asset_specs() if s.key not in MAX_AGE]
     assert all(s.freshness_policy is None for s in others)

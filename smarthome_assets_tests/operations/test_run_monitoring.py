@@ -18,8 +18,8 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from smarthome_assets.defs.operations.dead_runs import build_dead_run_check, worker_pid
-from smarthome_assets.services.dagster_instance import LOCAL_DAGSTER_YAML, RUN_MONITORING
+from smarthome_assets.defs.operations.dead_runs import dead_run_check, runs_execute_here, worker_pid
+from smarthome_assets.services.dagster_instance import LOCAL_DAGSTER_YAML, RUN_MONITORING, local_instance
 from smarthome_assets_tests.support.paths import LOCATIONS
 
 LOCATION = LOCATIONS / "sleepy_location.py"
@@ -137,7 +137,7 @@ def test_the_dead_run_check_fails_a_killed_run_at_once_and_spares_a_live_one(tmp
         doomed_run = next(r.run_id for r in instance.get_runs() if worker_pid(instance, r.run_id) == doomed.pid)
         os.killpg(doomed.pid, signal.SIGKILL)
         doomed.wait(timeout=10)
-        check = build_dead_run_check()
+        check = dead_run_check
         check.evaluate_tick(dg.build_sensor_context(instance=instance))
         statuses = {r.run_id: r.status for r in instance.get_runs()}
         assert statuses.pop(doomed_run) == dg.DagsterRunStatus.FAILURE
@@ -178,9 +178,19 @@ def test_a_live_run_whose_first_step_process_ended_is_left_alone(tmp_path):
 
         run = _wait(slow_step_started, 120, "the second step to start")
         time.sleep(1.0)
-        build_dead_run_check().evaluate_tick(dg.build_sensor_context(instance=instance))
+        dead_run_check.evaluate_tick(dg.build_sensor_context(instance=instance))
         assert instance.get_run_by_id(run.run_id).status == dg.DagsterRunStatus.STARTED
         assert worker_pid(instance, run.run_id) == worker.pid
     finally:
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(timeout=10)
+
+
+def test_the_dead_run_check_acts_only_where_runs_are_processes_of_this_host(tmp_path):
+    """The local instance launches runs as processes here (their pids mean something); an instance whose
+    launcher runs them elsewhere (in memory here; the ECS launcher on AWS) gets a skip, nothing marked."""
+    assert runs_execute_here(local_instance(tmp_path / "dagster"))
+    with dg.DagsterInstance.ephemeral() as elsewhere:
+        assert not runs_execute_here(elsewhere)
+        [skip] = dead_run_check.evaluate_tick(dg.build_sensor_context(instance=elsewhere)).skip_message.splitlines()
+        assert "not checked here" in skip

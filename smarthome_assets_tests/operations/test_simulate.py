@@ -15,7 +15,8 @@ import pytest
 from smarthome_assets.cli.main import main
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.reader import TimeAxis, read_days
-from smarthome_assets.operations.feed import MISHAPS, Feed, generator_row, home_name
+from smarthome_assets.simulator.calendar import generator_row
+from smarthome_assets.simulator.feed import MISHAPS, Feed, home_name
 from smarthome_assets.storage.object_store import LocalObjectStore
 
 NOW = datetime(2026, 11, 30, 18, 7, 30, tzinfo=UTC)  # a Monday

@@ -15,49 +15,20 @@ import dagster as dg
 
 from smarthome_assets.dashboard import layout
 from smarthome_assets.dashboard.page import RenderedDashboard, render
-from smarthome_assets.dashboard.queries import DashboardData, WarehouseNotReady, fetch
+from smarthome_assets.dashboard.publishing import publish, read_warehouse
+from smarthome_assets.dashboard.queries import DashboardData, WarehouseNotReady
 from smarthome_assets.defs.dashboard import checks
+from smarthome_assets.lib import keys
+from smarthome_assets.lib.automation import after_upstream_writes
 from smarthome_assets.lib.table_metadata import OWNERS
 from smarthome_assets.storage.object_store import ObjectStore
 from smarthome_assets.warehouse.resource import Warehouse
 
 GROUP = "dashboard"
-WAREHOUSE_ASSET = dg.AssetKey("redshift_tables")
 
 #: Refresh when the warehouse has been loaded (any day), once nothing upstream is still running. Not
 #: `eager()`: that waits for *every* upstream partition, and a warehouse of a few days is worth a chart.
-AFTER_WAREHOUSE_LOADS = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("after redshift_tables loads")
-
-
-def read_warehouse(warehouse: Warehouse, store: ObjectStore) -> DashboardData:
-    """The dashboard's data, read in one warehouse session: Redshift SQL as written, or translated for the
-    local PostgreSQL by the warehouse's dialect layer (the statements are plain enough to need nothing)."""
-    with warehouse.session(store) as session:
-        return fetch(session.query)
-
-
-def publish(store: ObjectStore, local_dir: Path, rendered: RenderedDashboard) -> dict[str, str]:
-    """Write the page and the PNGs to the store and to `local_dir`; returns file name -> store URI."""
-    files = {"index.html": rendered.html} | {f"{name}.png": png for name, png in rendered.images.items()}
-    local_dir.mkdir(parents=True, exist_ok=True)
-    uris = {}
-    for name, content in files.items():
-        key = f"{layout.PREFIX}{name}"
-        store.put_bytes(key, content)
-        _write_atomically(local_dir / name, content)
-        uris[name] = store.uri(key)
-    return uris
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    """The local server may be reading the page right now: replace it, never truncate it."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(content)
-    tmp.replace(path)
+AFTER_WAREHOUSE_LOADS = after_upstream_writes("after redshift_tables loads")
 
 
 def images_markdown(rendered: RenderedDashboard, data: DashboardData, chart: str) -> str:
@@ -69,9 +40,10 @@ def images_markdown(rendered: RenderedDashboard, data: DashboardData, chart: str
 
 
 @dg.asset(
+    key=keys.DASHBOARD,
     group_name=GROUP,
     owners=OWNERS,
-    deps=[WAREHOUSE_ASSET],
+    deps=[keys.REDSHIFT_TABLES],
     kinds={"html", "altair"},
     check_specs=checks.CHECK_SPECS,
     automation_condition=AFTER_WAREHOUSE_LOADS,

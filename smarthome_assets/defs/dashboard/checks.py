@@ -9,9 +9,9 @@ import dagster as dg
 from smarthome_assets.dashboard.inspection import external_references, has_inline_vega_embed, homes_without_data
 from smarthome_assets.dashboard.page import RenderedDashboard
 from smarthome_assets.dashboard.queries import DashboardData
+from smarthome_assets.lib.checks import ERROR, WARN
+from smarthome_assets.lib.keys import DASHBOARD
 
-ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
-DASHBOARD = dg.AssetKey("dashboard")
 #: Above this the page is no longer "light" (the inlined libraries alone are ~0.9 MB).
 PAGE_BUDGET_BYTES = 5_000_000
 

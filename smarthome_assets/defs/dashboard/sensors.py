@@ -1,12 +1,10 @@
-"""The sensor that refreshes the dashboard after the warehouse loads: its own, running by default, so the
-refresh does not depend on whether the instance's default automation sensor is switched on."""
+"""`dashboard_refresh`: the dashboard is rendered again after the warehouse loads."""
 
-import dagster as dg
+from smarthome_assets.lib.automation import automation_sensor
 
-dashboard_refresh = dg.AutomationConditionSensorDefinition(
+dashboard_refresh = automation_sensor(
     "dashboard_refresh",
-    target=dg.AssetSelection.groups("dashboard"),
-    default_status=dg.DefaultSensorStatus.RUNNING,
-    minimum_interval_seconds=60,
-    description="Requests `dashboard` when `redshift_tables` has loaded days since the last render.",
+    "dashboard",
+    "Requests `dashboard` when `redshift_tables` has loaded days since the last render.",
+    interval_seconds=60,
 )

@@ -14,24 +14,22 @@ from smarthome_assets.defs.exports import checks
 from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.exports.reconcile import fetched_rows_per_day, file_rows_per_day, postgres_rows_per_day
 from smarthome_assets.exports.writer import ExportReport, export_days
+from smarthome_assets.lib import keys
+from smarthome_assets.lib.automation import after_upstream_writes
+from smarthome_assets.lib.checks import reconciliation_result
 from smarthome_assets.lib.partitions import daily_asset, partition_days
-from smarthome_assets.lib.reconciliation import reconciliation_result
 from smarthome_assets.lib.table_metadata import OWNERS
 from smarthome_assets.storage.object_store import ObjectStore
 
 GROUP = "exports"
-RDS_TABLES = dg.AssetKey("rds_tables")
 
 #: Re-export a past day whose rows changed in PostgreSQL (a late or corrected delivery), that day only.
 #: Today and yesterday are left out: today is still arriving, and yesterday is exported by the 02:00 UTC
 #: schedule once it is complete (a change to yesterday after that is picked up when it turns two days old).
 #: Two days of lookback from the end of today's window are exactly {today, yesterday}.
-AFTER_A_PAST_DAY_CHANGES = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.in_latest_time_window(lookback_delta=timedelta(days=2))
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("a day before yesterday changed in PostgreSQL")
+AFTER_A_PAST_DAY_CHANGES = after_upstream_writes(
+    "a day before yesterday changed in PostgreSQL", skip_latest=timedelta(days=2)
+)
 
 
 def _metadata(store: ObjectStore, report: ExportReport, api: ApiClient, seconds: float) -> dict:
@@ -52,9 +50,10 @@ def _metadata(store: ObjectStore, report: ExportReport, api: ApiClient, seconds:
 
 
 @daily_asset(
+    key=keys.DAILY_EXPORTS,
     group_name=GROUP,
     owners=OWNERS,
-    deps=[RDS_TABLES],
+    deps=[keys.RDS_TABLES],
     automation_condition=AFTER_A_PAST_DAY_CHANGES,
     kinds={"api", "csv"},
     check_specs=checks.EXPORT_CHECKS,

@@ -15,9 +15,9 @@ from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.exports import layout
 from smarthome_assets.exports.reconcile import newest_complete_day, newest_exported_day
 from smarthome_assets.exports.writer import ExportReport
+from smarthome_assets.lib.checks import WARN
+from smarthome_assets.lib.keys import DAILY_EXPORTS
 from smarthome_assets.storage.object_store import ObjectStore
-
-DAILY_EXPORTS = dg.AssetKey("daily_exports")
 
 EXPORT_CHECKS = [
     dg.AssetCheckSpec(
@@ -43,7 +43,7 @@ def freshness_result(store: ObjectStore, db: PostgresDatabase, now: datetime | N
     return dg.AssetCheckResult(
         check_name="newest_day_exported",
         passed=expected is None or (newest is not None and newest >= expected),
-        severity=dg.AssetCheckSeverity.WARN,
+        severity=WARN,
         metadata={
             "newest_exported_day": str(newest),
             "expected_day": str(expected),

@@ -11,18 +11,25 @@ from datetime import date
 
 import dagster as dg
 
-from smarthome_assets.cleaning.rules import DEVICES_SCHEMA, WEATHER_SCHEMA
+from smarthome_assets.cleaning.rules import ENERGY_SCHEMA, WEATHER_SCHEMA
 from smarthome_assets.database import queries
 from smarthome_assets.database.connection import PostgresDatabase
-from smarthome_assets.database.loading import day_range_bounds
+from smarthome_assets.database.counts import rows_per_home_day
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.defs.ingestion import checks
 from smarthome_assets.homec import contract
-from smarthome_assets.ingestion.clean_days import CleanResult, clean_range, load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.clean_days import (
+    CleanResult,
+    clean_range,
+    load_clean_days,
+    staged_homes_by_day,
+    staged_row_counts,
+)
 from smarthome_assets.ingestion.landing import current_manifests, deliver_local, manifests_for_days, merged_reasons
 from smarthome_assets.ingestion.registry import HomeRegistry
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.ingestion.watch import LANDED_BY_TAG, REJECTED, land_incoming
+from smarthome_assets.lib import keys
 from smarthome_assets.lib.partitions import daily_asset, partition_days
 from smarthome_assets.lib.table_metadata import OWNERS, column_schema
 from smarthome_assets.storage.object_store import ObjectStore
@@ -31,6 +38,7 @@ GROUP = "ingestion"
 
 
 @daily_asset(
+    key=keys.RAW_CSV,
     group_name=GROUP,
     owners=OWNERS,
     kinds={"csv", "arrow"},
@@ -65,7 +73,7 @@ def raw_csv(
     in_range = sum(m.rows_per_day.get(str(d), 0) for m in manifests for d in days)
     return dg.MaterializeResult(
         metadata={
-            "files": dg.MetadataValue.md(checks.files_markdown(manifests, object_store, statuses)),
+            "files": dg.MetadataValue.md(checks.files_markdown(manifests, statuses)),
             "rows_staged_in_range": in_range,
             "rows_quarantined": sum(m.quarantined_rows for m in manifests),
             "quarantine_reasons": dg.MetadataValue.json(merged_reasons(manifests)),
@@ -100,9 +108,10 @@ def _clean_metadata(result: CleanResult) -> dict:
 @daily_asset(
     group_name=GROUP,
     owners=OWNERS,
-    deps=[checks.RAW_CSV],
+    key=keys.CLEAN_WEATHER,
+    deps=[keys.RAW_CSV],
     kinds={"arrow"},
-    check_specs=checks.clean_check_specs(checks.CLEAN_WEATHER),
+    check_specs=checks.clean_check_specs(keys.CLEAN_WEATHER),
     metadata={"dagster/column_schema": column_schema(WEATHER_SCHEMA)},
     description="Weather per home and minute: strict numbers, cloudCover text and invalid values replaced "
     "by the documented rule and counted.",
@@ -115,10 +124,11 @@ def clean_weather(context: dg.AssetExecutionContext, object_store: dg.ResourcePa
 @daily_asset(
     group_name=GROUP,
     owners=OWNERS,
-    deps=[checks.RAW_CSV],
+    key=keys.CLEAN_DEVICES,
+    deps=[keys.RAW_CSV],
     kinds={"arrow"},
-    check_specs=[*checks.clean_check_specs(checks.CLEAN_DEVICES), checks.AGGREGATES_CHECK],
-    metadata={"dagster/column_schema": column_schema(DEVICES_SCHEMA)},
+    check_specs=[*checks.clean_check_specs(keys.CLEAN_DEVICES), checks.AGGREGATES_CHECK],
+    metadata={"dagster/column_schema": column_schema(ENERGY_SCHEMA)},
     description="Power readings (kW) of every device per home and minute; invalid values -> 0 and counted.",
 )
 def clean_devices(context: dg.AssetExecutionContext, object_store: dg.ResourceParam[ObjectStore]):
@@ -132,7 +142,8 @@ def clean_devices(context: dg.AssetExecutionContext, object_store: dg.ResourcePa
 @daily_asset(
     group_name=GROUP,
     owners=OWNERS,
-    deps=[checks.CLEAN_WEATHER, checks.CLEAN_DEVICES],
+    key=keys.HOMES,
+    deps=[keys.CLEAN_WEATHER, keys.CLEAN_DEVICES],
     kinds={"postgres"},
     check_specs=checks.HOMES_CHECKS,
     metadata={"dagster/table_name": "smarthome.public.home"},
@@ -180,12 +191,13 @@ def homes(
 @daily_asset(
     group_name=GROUP,
     owners=OWNERS,
-    deps=[checks.HOMES],
+    key=keys.RDS_TABLES,
+    deps=[keys.HOMES],
     kinds={"postgres"},
     check_specs=checks.RDS_CHECKS,
     metadata={
         "dagster/table_name": "smarthome.public.energy_consuming_device",
-        "dagster/column_schema": column_schema(DEVICES_SCHEMA),
+        "dagster/column_schema": column_schema(ENERGY_SCHEMA),
         "weather table": "smarthome.public.weather",
         "weather columns": column_schema(WEATHER_SCHEMA),
     },
@@ -199,14 +211,13 @@ def rds_tables(
 ):
     apply_migrations(postgres.url())
     days = partition_days(context)
-    homes_by_day = staged_homes_by_day(current_manifests(object_store), days)
+    manifests = current_manifests(object_store)
+    homes_by_day = staged_homes_by_day(manifests, days)
     started = time.perf_counter()
     result = load_clean_days(postgres, object_store, homes_by_day, days)
     seconds = time.perf_counter() - started
     total = sum(result.rows.values())
     context.log.info(f"loaded {total:,} rows over {len(days)} days in {seconds:.1f}s into {postgres.display_name()}")
-    start, end = day_range_bounds(days)
-    counts = checks.database_counts(postgres, start, end)
     return dg.MaterializeResult(
         metadata={
             "weather_rows": result.rows.get("weather", 0),
@@ -216,5 +227,7 @@ def rds_tables(
             "rows_per_second": round(total / seconds) if seconds else 0,
             "database": postgres.display_name(),
         },
-        check_results=checks.rds_results(object_store, homes_by_day, counts),
+        check_results=checks.rds_results(
+            staged_row_counts(object_store, manifests, homes_by_day), rows_per_home_day(postgres, days)
+        ),
     )

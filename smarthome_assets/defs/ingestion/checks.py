@@ -7,26 +7,16 @@ stopping: lost rows, duplicate or null keys, counts that do not reconcile.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import dagster as dg
 
 from smarthome_assets.database import queries
-from smarthome_assets.database.connection import PostgresDatabase
+from smarthome_assets.database.counts import HomeDayCounts
 from smarthome_assets.homec import contract
-from smarthome_assets.ingestion.clean_days import CleanResult, staged_row_counts
-from smarthome_assets.ingestion.landing import Manifest, current_manifests, merged_reasons
+from smarthome_assets.ingestion.clean_days import CleanResult
+from smarthome_assets.ingestion.landing import Manifest, merged_reasons
 from smarthome_assets.ingestion.registry import HomeRegistry
-from smarthome_assets.storage.object_store import ObjectStore
-
-ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
-
-RAW_CSV, CLEAN_WEATHER, CLEAN_DEVICES = (
-    dg.AssetKey("raw_csv"),
-    dg.AssetKey("clean_weather"),
-    dg.AssetKey("clean_devices"),
-)
-HOMES, RDS_TABLES = dg.AssetKey("homes"), dg.AssetKey("rds_tables")
+from smarthome_assets.lib.checks import ERROR, WARN, reconciliation_result
+from smarthome_assets.lib.keys import CLEAN_DEVICES, HOMES, RAW_CSV, RDS_TABLES
 
 RAW_CSV_CHECKS = [
     dg.AssetCheckSpec(
@@ -187,40 +177,21 @@ def homes_results(registry: HomeRegistry, devices: dict[int, int]) -> list[dg.As
     ]
 
 
-def database_counts(db: PostgresDatabase, start: datetime, end: datetime) -> dict[str, dict[tuple[int, str], int]]:
-    counts: dict[str, dict[tuple[int, str], int]] = {}
-    with db.connect() as conn, conn.cursor() as cur:
-        for table in queries.LOADED_TABLES:
-            cur.execute(queries.count_per_day(table), (start, end))
-            counts[table] = {(house, str(day)): n for house, day, n in cur.fetchall()}
-    return counts
+def rds_results(expected: dict[tuple[int, str], int], loaded: HomeDayCounts) -> list[dg.AssetCheckResult]:
+    """`expected`: (house_id, day) -> rows staged for it (the same for both tables); `loaded`: what PostgreSQL
+    holds per table, counted after the load."""
+
+    def by_home_day(counts: dict[tuple[int, str], int]) -> dict[str, int]:
+        return {f"house {house} {day}": n for (house, day), n in counts.items()}
+
+    measures = {
+        "clean": {queries.LOADED_TABLES[t]: by_home_day(expected) for t in loaded},
+        "postgres": {queries.LOADED_TABLES[t]: by_home_day(counts) for t, counts in loaded.items()},
+    }
+    return [reconciliation_result("row_counts_match_clean", measures, keys_name="home_days")]
 
 
-def rds_results(store: ObjectStore, homes_by_day: dict[str, list[int]], counts) -> list[dg.AssetCheckResult]:
-    expected = staged_row_counts(store, current_manifests(store), homes_by_day)
-    mismatches = {}
-    for table, got in counts.items():
-        for key in set(expected) | set(got):
-            if expected.get(key, 0) != got.get(key, 0):
-                mismatches[f"{table} house {key[0]} {key[1]}"] = {
-                    "expected": expected.get(key, 0),
-                    "loaded": got.get(key, 0),
-                }
-    return [
-        dg.AssetCheckResult(
-            check_name="row_counts_match_clean",
-            passed=not mismatches,
-            severity=ERROR,
-            metadata={
-                "expected_rows": sum(expected.values()),
-                **{f"{t}_rows": sum(c.values()) for t, c in counts.items()},
-                "mismatches": dg.MetadataValue.json(dict(list(mismatches.items())[:20])),
-            },
-        )
-    ]
-
-
-def files_markdown(manifests: list[Manifest], store: ObjectStore, statuses: dict[str, str] | None = None) -> str:
+def files_markdown(manifests: list[Manifest], statuses: dict[str, str] | None = None) -> str:
     """`statuses`: what this run did with each delivery (landed, unchanged); absent means landed before."""
     lines = [
         "| file | house | MB | sha256 | data lines | staged | quarantined | this run |",

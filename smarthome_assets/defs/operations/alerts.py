@@ -1,13 +1,13 @@
 """`run_failure_alerts`: every failed run, of any job (sensor, schedule, backfill or `smarthome run`), is
 recorded in the object store under alerts/<day>/<run id>.json and, when SMARTHOME_ALERT_WEBHOOK_URL is set,
-posted to that Slack-compatible webhook. The formatting and posting are in `operations/alerts.py`."""
+posted to that Slack-compatible webhook. The formatting and posting are in `monitoring/alerts.py`."""
 
 from datetime import UTC, datetime
 
 import dagster as dg
 
 from smarthome_assets.lib.failures import step_failures
-from smarthome_assets.operations.alerts import AlertSink, FailureRecord, WebhookError
+from smarthome_assets.monitoring.alerts import AlertSink, FailureRecord, WebhookError
 
 RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 

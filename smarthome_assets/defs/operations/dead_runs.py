@@ -1,11 +1,11 @@
-"""`dead_run_check` (local instance only): STARTED runs whose worker process is gone are marked failed
-within a minute, instead of after run monitoring's maximum runtime. See `operations/dead_runs.py` for why;
-on AWS the ECS run launcher reports dead workers to Dagster's run monitoring itself."""
+"""`dead_run_check`: STARTED runs whose worker process is gone are marked failed within a minute, instead of
+after run monitoring's maximum runtime. See `monitoring/dead_runs.py` for why. It acts only where runs
+execute on this host (the instance's launcher is Dagster's default one); under the ECS run launcher it
+skips, since that launcher reports dead tasks to Dagster's run monitoring itself."""
 
 import dagster as dg
 
-from smarthome_assets.operations.dead_runs import dead_run_message, worker_is_gone
-from smarthome_assets.settings import load_settings
+from smarthome_assets.monitoring.dead_runs import dead_run_message, worker_is_gone
 
 
 def worker_pid(instance: dg.DagsterInstance, run_id: str) -> int | None:
@@ -32,24 +32,20 @@ def mark_dead_runs_failed(instance: dg.DagsterInstance) -> list[str]:
     return failed
 
 
-def build_dead_run_check() -> dg.SensorDefinition:
-    """Built on demand, not at module level, so the folder loader adds it only through `dead_run_defs`."""
-
-    @dg.sensor(
-        name="dead_run_check",
-        minimum_interval_seconds=30,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Marks STARTED runs whose worker process no longer exists as failed, so a killed run does "
-        "not hold a run slot (local instance: runs execute on this machine).",
-    )
-    def dead_run_check(context: dg.SensorEvaluationContext) -> dg.SkipReason:
-        failed = mark_dead_runs_failed(context.instance)
-        return dg.SkipReason(f"marked {len(failed)} dead run(s) failed: {', '.join(failed)}" if failed else "none")
-
-    return dead_run_check
+def runs_execute_here(instance: dg.DagsterInstance) -> bool:
+    """A worker's pid means something only when the run was launched as a process on this host."""
+    return isinstance(instance.run_launcher, dg.DefaultRunLauncher)
 
 
-@dg.definitions
-def dead_run_defs() -> dg.Definitions:
-    """Only where runs execute on this machine (SMARTHOME_ENV=local)."""
-    return dg.Definitions(sensors=[build_dead_run_check()] if load_settings().env == "local" else [])
+@dg.sensor(
+    name="dead_run_check",
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks STARTED runs whose worker process no longer exists as failed, so a killed run does "
+    "not hold a run slot (only where runs execute on this host: the default run launcher).",
+)
+def dead_run_check(context: dg.SensorEvaluationContext) -> dg.SkipReason:
+    if not runs_execute_here(context.instance):
+        return dg.SkipReason(f"runs are launched by {type(context.instance.run_launcher).__name__}: not checked here")
+    failed = mark_dead_runs_failed(context.instance)
+    return dg.SkipReason(f"marked {len(failed)} dead run(s) failed: {', '.join(failed)}" if failed else "none")

@@ -2,7 +2,7 @@
 
 * Dagster's `FreshnessPolicy.time_window` on each asset (attached in `definitions.py`): the asset's health
   shows fresh / warn / stale by its last materialization; Dagster's freshness daemon evaluates it.
-* the `newest_day_fresh` check on each asset (rule in `operations/freshness.py`): the day that is due must
+* the `newest_day_fresh` check on each asset (rule in `monitoring/freshness.py`): the day that is due must
   be materialized, so a day that never arrives fails even when an old day was re-run. The
   `freshness_checks` sensor reports it every 10 minutes without a run; the check can also be run from the
   UI like any other check.
@@ -13,21 +13,31 @@ from datetime import UTC, date, datetime, timedelta
 
 import dagster as dg
 
-from smarthome_assets.operations.freshness import MAX_AGE, evaluate
+from smarthome_assets.lib import keys
+from smarthome_assets.lib.checks import ERROR
+from smarthome_assets.monitoring.freshness import evaluate
 
 CHECK_NAME = "newest_day_fresh"
-FRESH_ASSETS = [dg.AssetKey(name) for name in MAX_AGE]
+#: How old each daily table's newest day may be, from its end. PostgreSQL gets each day as it is delivered.
+#: The exports run at 02:00 UTC for the day before, exactly 26 h after that day ended, and the warehouse
+#: follows them, so both get an hour more to finish.
+MAX_AGE = {
+    keys.RDS_TABLES: timedelta(hours=26),
+    keys.DAILY_EXPORTS: timedelta(hours=27),
+    keys.REDSHIFT_TABLES: timedelta(hours=27),
+}
+FRESH_ASSETS = list(MAX_AGE)
 #: Dagster's own policy: stale after the same limit, a warning an hour before it.
 POLICIES = {
-    dg.AssetKey(name): dg.FreshnessPolicy.time_window(fail_window=age, warn_window=age - timedelta(hours=1))
-    for name, age in MAX_AGE.items()
+    key: dg.FreshnessPolicy.time_window(fail_window=age, warn_window=age - timedelta(hours=1))
+    for key, age in MAX_AGE.items()
 }
 
 CHECK_SPECS = [
     dg.AssetCheckSpec(
         CHECK_NAME,
         asset=key,
-        description=f"The newest complete day is at most {MAX_AGE[key.path[-1]].total_seconds() / 3600:g} h old "
+        description=f"The newest complete day is at most {MAX_AGE[key].total_seconds() / 3600:g} h old "
         "(from its end): the day that is due is materialized, whatever else ran.",
     )
     for key in FRESH_ASSETS
@@ -46,19 +56,18 @@ def materialized_days(instance: dg.DagsterInstance, key: dg.AssetKey) -> list[da
 
 def evaluations(instance: dg.DagsterInstance, now: datetime | None = None) -> Iterator[dg.AssetCheckEvaluation]:
     now = now or datetime.now(UTC)
-    for key in FRESH_ASSETS:
-        name = key.path[-1]
-        result = evaluate(name, materialized_days(instance, key), now, MAX_AGE[name])
+    for key, max_age in MAX_AGE.items():
+        result = evaluate(key.to_user_string(), materialized_days(instance, key), now, max_age)
         yield dg.AssetCheckEvaluation(
             asset_key=key,
             check_name=CHECK_NAME,
             passed=result.passed,
-            severity=dg.AssetCheckSeverity.ERROR,
+            severity=ERROR,
             description=result.description,
             metadata={
                 "due_day": str(result.due_day),
                 "newest_day": str(result.newest_day),
-                "max_age_hours": MAX_AGE[name].total_seconds() / 3600,
+                "max_age_hours": max_age.total_seconds() / 3600,
                 "evaluated_at": dg.MetadataValue.timestamp(now),
             },
         )

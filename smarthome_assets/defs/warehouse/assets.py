@@ -11,6 +11,8 @@ import dagster as dg
 
 from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.defs.warehouse import checks
+from smarthome_assets.lib import keys
+from smarthome_assets.lib.automation import after_upstream_writes
 from smarthome_assets.lib.partitions import daily_asset, partition_days
 from smarthome_assets.lib.table_metadata import OWNERS
 from smarthome_assets.storage.object_store import ObjectStore
@@ -18,20 +20,16 @@ from smarthome_assets.warehouse.loader import LoadError, load_days
 from smarthome_assets.warehouse.resource import Warehouse
 
 GROUP = "warehouse"
-DAILY_EXPORTS = dg.AssetKey("daily_exports")
 
 #: Load a day when its exports were written since the last load of that day, once nothing upstream runs.
-AFTER_EXPORTS = (
-    dg.AutomationCondition.any_deps_updated().since_last_handled()
-    & ~dg.AutomationCondition.any_deps_in_progress()
-    & ~dg.AutomationCondition.in_progress()
-).with_label("after daily_exports writes the day")
+AFTER_EXPORTS = after_upstream_writes("after daily_exports writes the day")
 
 
 @daily_asset(
+    key=keys.REDSHIFT_TABLES,
     group_name=GROUP,
     owners=OWNERS,
-    deps=[DAILY_EXPORTS],
+    deps=[keys.DAILY_EXPORTS],
     automation_condition=AFTER_EXPORTS,
     metadata={"dagster/table_name": "warehouse.public.fact_energy_minute"},
     kinds={"redshift", "sql"},

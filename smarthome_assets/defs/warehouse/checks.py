@@ -12,34 +12,32 @@ from datetime import date
 import dagster as dg
 
 from smarthome_assets.database.connection import PostgresDatabase
-from smarthome_assets.exports.layout import DAY_TABLES, DayManifest
-from smarthome_assets.exports.reconcile import Counts, postgres_rows_per_day
+from smarthome_assets.exports.layout import DAY_TABLES
+from smarthome_assets.exports.reconcile import postgres_rows_per_day
 from smarthome_assets.homec import contract
-from smarthome_assets.lib.reconciliation import reconciliation_result
+from smarthome_assets.lib.checks import ERROR, WARN, reconciliation_result
+from smarthome_assets.lib.keys import REDSHIFT_TABLES
 from smarthome_assets.storage.object_store import ObjectStore
 from smarthome_assets.warehouse.loader import WarehouseLoad, date_key, duplicate_minutes, warehouse_counts
 from smarthome_assets.warehouse.resource import Warehouse
 
-ASSET = dg.AssetKey("redshift_tables")
-ERROR, WARN = dg.AssetCheckSeverity.ERROR, dg.AssetCheckSeverity.WARN
-
 WAREHOUSE_CHECKS = [
     dg.AssetCheckSpec(
         "counts_reconcile",
-        asset=ASSET,
+        asset=REDSHIFT_TABLES,
         blocking=True,
         description="Per day and table: rows in PostgreSQL == fetched from the API == in the "
         "export files == loaded in the warehouse.",
     ),
     dg.AssetCheckSpec(
         "unique_minutes",
-        asset=ASSET,
+        asset=REDSHIFT_TABLES,
         blocking=True,
         description="(house_id, timeframe) is unique in fact_energy_minute over the loaded days.",
     ),
     dg.AssetCheckSpec(
         "device_hours_complete",
-        asset=ASSET,
+        asset=REDSHIFT_TABLES,
         description="fact_device_hourly covers 18 device-minutes for every energy minute.",
     ),
 ]
@@ -55,11 +53,7 @@ def warehouse_results(
 ) -> list[dg.AssetCheckResult]:
     days = result.days
     loaded = warehouse_counts(warehouse, store, days)
-    fetched: Counts = {t: {} for t in DAY_TABLES}
-    for day in days:
-        manifest = DayManifest.load(store, day)
-        for table in DAY_TABLES:
-            fetched[table][str(day)] = manifest.files[table].rows if manifest else 0
+    fetched = {t: {str(day): m.files[t].rows for day, m in result.manifests.items()} for t in DAY_TABLES}
     measures = {
         "postgres": postgres_rows_per_day(postgres, days),
         "api": fetched,

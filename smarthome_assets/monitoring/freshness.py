@@ -15,15 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-#: How old the newest day may be, from its end, per asset. PostgreSQL gets each day as it is delivered
-#: (issue 9's example: 26 h). The exports run at 02:00 UTC for the day before, exactly 26 h after that day
-#: ended, and the warehouse follows them, so both get an hour more to finish.
-MAX_AGE = {
-    "rds_tables": timedelta(hours=26),
-    "daily_exports": timedelta(hours=27),
-    "redshift_tables": timedelta(hours=27),
-}
-
 
 def due_day(now: datetime, max_age: timedelta) -> date:
     """The oldest day still "at most `max_age` old" at `now`: its end (midnight after it) is >= now - max_age."""

@@ -1,0 +1,1 @@
+"""The feed simulator: live synthetic deliveries into the incoming zone (`smarthome simulate`)."""
