@@ -162,7 +162,7 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, moto_s3_endpoint,
         }.items():
             monkeypatch.setenv(name, value)
         res = resources_for_env(load_settings())
-        assert all(isinstance(res[name], dg.ResourceDefinition) for name in ("object_store", "postgres", "sources"))
+        assert all(isinstance(res[name], dg.ConfigurableResource) for name in ("object_store", "postgres", "sources"))
         (tmp_path / "dagster").mkdir()
         shutil.copy(project_root() / "deploy" / "dagster.aws.yaml", tmp_path / "dagster" / "dagster.yaml")
         with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
@@ -242,3 +242,44 @@ def test_the_timeframe_origin_reaches_the_reader_through_the_sources_resource(mo
     monkeypatch.setenv("SMARTHOME_TIMEFRAME_ORIGIN", "yesterday")
     with pytest.raises(ValueError, match="SMARTHOME_TIMEFRAME_ORIGIN must be an ISO date-time"):
         load_settings()
+
+
+def test_the_timeframe_origin_reaches_the_sources_on_aws_too(monkeypatch, s3_bucket):
+    """On AWS the sources are a configurable resource built in the run's process: the origin must reach it."""
+    endpoint, bucket, s3 = s3_bucket
+    for name, value in {
+        "SMARTHOME_ENV": "aws",
+        "SMARTHOME_TIMEFRAME_ORIGIN": "2020-03-01T00:00:00Z",
+        "SMARTHOME_S3_BUCKET": bucket,
+        "SMARTHOME_S3_ENDPOINT_URL": endpoint,
+        "AWS_REGION": s3["region_name"],
+        "AWS_ACCESS_KEY_ID": s3["aws_access_key_id"],
+        "AWS_SECRET_ACCESS_KEY": s3["aws_secret_access_key"],
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings()
+    res = resources_for_env(settings)
+    with dg.build_resources({"object_store": res["object_store"], "sources": res["sources"]}) as built:
+        assert built.sources.time_axis().timeframe_origin == datetime(2020, 3, 1, tzinfo=UTC)
+        assert built.sources.object_store.bucket == bucket
+
+
+def test_every_declaration_of_the_code_location_names_the_same_module_and_location():
+    """dg derives the location from pyproject.toml; workspace.yaml, the AWS workspace and the ECS code server's
+    command must name the same module and location, or the UI shows a second, empty location."""
+    import tomllib
+
+    import yaml
+
+    from smarthome_assets.settings import project_root
+
+    root = project_root()
+    project = tomllib.loads((root / "pyproject.toml").read_text())
+    module = project["tool"]["dg"]["project"]["root_module"] + ".definitions"
+    name = project["project"]["name"]
+    [local] = yaml.safe_load((root / "workspace.yaml").read_text())["load_from"]
+    assert local["python_module"] == {"module_name": module, "location_name": name}
+    [aws] = yaml.safe_load((root / "deploy" / "workspace.aws.yaml").read_text())["load_from"]
+    assert aws["grpc_server"]["location_name"] == name
+    ecs = (root / "deploy" / "terraform" / "ecs.tf").read_text()
+    assert f'"-m", "{module}", "--location-name", "{name}"' in ecs

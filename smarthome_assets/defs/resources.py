@@ -2,11 +2,16 @@
 
 local: a directory as the object store and the embedded PostgreSQL server (operational database and
 warehouse), the API handler called in-process. aws: S3, RDS by URL with SSL, the deployed API over HTTPS,
-Redshift. The library classes hold no Dagster; on AWS each is built by a small resource function here
-whose secrets are environment-sourced config (`{"env": NAME}`, what `dg.EnvVar` stands for): Dagster
-resolves them in the run's process when the resource starts, and never logs or stores their values.
+Redshift.
+
+The library classes hold no Dagster. Each resource here is a `ConfigurableResource` that carries the
+configuration and hands the assets the library object (`create_resource`), so the UI shows every setting
+and the assets stay plain (`dg.ResourceParam[ObjectStore]`). Secrets are `dg.EnvVar`s: Dagster resolves
+them in the run's process when the resource starts, and never logs or stores their values. Everything not
+secret comes from the one settings reader (`settings.py`).
 """
 
+from datetime import datetime
 from typing import Any
 
 import dagster as dg
@@ -20,150 +25,138 @@ from smarthome_assets.storage.object_store import LocalObjectStore, ObjectStore,
 from smarthome_assets.warehouse.resource import PostgresWarehouse, RedshiftWarehouse, Warehouse
 
 
-def _env(name: str) -> dict[str, str]:
-    """A config value Dagster reads from the run process's environment when the resource starts."""
-    return {"env": name}
+class S3ObjectStoreResource(dg.ConfigurableResource):
+    """S3 by bucket and key prefix (an S3-compatible endpoint, such as a moto server, when set)."""
+
+    bucket: str
+    prefix: str = "smarthome"
+    region_name: str | None = None
+    endpoint_url: str | None = None
+
+    def create_resource(self, context: dg.InitResourceContext) -> ObjectStore:
+        return S3ObjectStore(self.bucket, self.prefix, self.region_name, self.endpoint_url)
 
 
-@dg.resource(
-    config_schema={
-        "bucket": dg.StringSource,
-        "prefix": dg.Field(dg.StringSource, default_value="smarthome"),
-        "region_name": dg.Field(dg.StringSource, is_required=False),
-        "endpoint_url": dg.Field(dg.StringSource, is_required=False),
-    },
-    description="S3 by bucket and key prefix (an S3-compatible endpoint, such as a moto server, when set).",
-)
-def s3_object_store(context: dg.InitResourceContext) -> ObjectStore:
-    c = context.resource_config
-    return S3ObjectStore(c["bucket"], c["prefix"], c.get("region_name"), c.get("endpoint_url"))
+class PostgresUrlResource(dg.ConfigurableResource):
+    """RDS (or any PostgreSQL) by a libpq URL that may hold the password: never logged."""
+
+    database_url: str
+    sslmode: str = "require"
+
+    def create_resource(self, context: dg.InitResourceContext) -> PostgresDatabase:
+        return PostgresUrl(self.database_url, self.sslmode)
 
 
-@dg.resource(
-    config_schema={"database_url": dg.StringSource, "sslmode": dg.Field(dg.StringSource, default_value="require")},
-    description="RDS (or any PostgreSQL) by a libpq URL that may hold the password: never logged.",
-)
-def postgres_by_url(context: dg.InitResourceContext) -> PostgresDatabase:
-    return PostgresUrl(context.resource_config["database_url"], context.resource_config["sslmode"])
+class HttpApiResource(dg.ConfigurableResource):
+    """The deployed read API (API Gateway) over HTTPS, with its API key (sent as x-api-key)."""
+
+    base_url: str
+    api_key: str = ""
+
+    def create_resource(self, context: dg.InitResourceContext) -> ApiClient:
+        return ApiClient(base_url=self.base_url, api_key=self.api_key)
 
 
-@dg.resource(
-    config_schema={"base_url": dg.StringSource, "api_key": dg.Field(dg.StringSource, default_value="")},
-    description="The deployed read API (API Gateway) over HTTPS, with its API key (sent as x-api-key).",
-)
-def http_api_client(context: dg.InitResourceContext) -> ApiClient:
-    return ApiClient(base_url=context.resource_config["base_url"], api_key=context.resource_config["api_key"])
+class RedshiftResource(dg.ConfigurableResource):
+    """Redshift (Serverless by workgroup, or a cluster): IAM temporary credentials, or a password."""
+
+    host: str
+    database: str = "dev"
+    user: str = ""
+    password: str = ""
+    workgroup_name: str = ""
+    cluster_identifier: str = ""
+    region_name: str = ""
+    iam_role: str = "default"
+
+    def create_resource(self, context: dg.InitResourceContext) -> Warehouse:
+        return RedshiftWarehouse(**self.model_dump())
 
 
-@dg.resource(
-    config_schema={
-        "host": dg.StringSource,
-        "database": dg.Field(dg.StringSource, default_value="dev"),
-        "user": dg.Field(dg.StringSource, default_value=""),
-        "password": dg.Field(dg.StringSource, default_value=""),
-        "workgroup_name": dg.Field(dg.StringSource, default_value=""),
-        "cluster_identifier": dg.Field(dg.StringSource, default_value=""),
-        "region_name": dg.Field(dg.StringSource, default_value=""),
-        "iam_role": dg.Field(dg.StringSource, default_value="default"),
-    },
-    description="Redshift (Serverless by workgroup, or a cluster): IAM temporary credentials, or a password.",
-)
-def redshift_warehouse(context: dg.InitResourceContext) -> Warehouse:
-    return RedshiftWarehouse(**context.resource_config)
+class HomeCSourcesResource(dg.ConfigurableResource):
+    """HomeC source files to deliver before landing: local paths, or s3:// URIs read through the object store."""
+
+    object_store: dg.ResourceDependency[ObjectStore]
+    paths: list[str]
+    cache_dir: str = ""
+    #: ISO 8601: the instant HomeC's first row stands for (SMARTHOME_TIMEFRAME_ORIGIN).
+    timeframe_origin: str
+
+    def create_resource(self, context: dg.InitResourceContext) -> HomeCSources:
+        return HomeCSources(
+            paths=list(self.paths),
+            timeframe_origin=datetime.fromisoformat(self.timeframe_origin),
+            object_store=self.object_store,
+            cache_dir=self.cache_dir,
+        )
 
 
-@dg.resource(
-    config_schema={
-        "paths": dg.Field([str], default_value=[]),
-        "cache_dir": dg.Field(str, default_value=""),
-    },
-    required_resource_keys={"object_store"},
-    description="HomeC source files, local paths or s3:// URIs read through the object store.",
-)
-def sources_through_the_store(context: dg.InitResourceContext) -> HomeCSources:
-    c = context.resource_config
-    return HomeCSources(
-        paths=c["paths"],
-        cache_dir=c["cache_dir"],
-        object_store=context.resources.object_store,
-    )
+class AlertSinkResource(dg.ConfigurableResource):
+    """Failure alerts: a record in the object store, and a Slack-compatible webhook when its URL (a secret, from
+    SMARTHOME_ALERT_WEBHOOK_URL) is set."""
+
+    object_store: dg.ResourceDependency[ObjectStore]
+    webhook_url: str = ""
+
+    def create_resource(self, context: dg.InitResourceContext) -> AlertSink:
+        return AlertSink(store=self.object_store, webhook_url=self.webhook_url)
 
 
-@dg.resource(
-    config_schema={"webhook_url": dg.Field(dg.StringSource, default_value="")},
-    required_resource_keys={"object_store"},
-    description="Failure alerts: a record in the object store, and a Slack-compatible webhook when its URL "
-    "(a secret, from SMARTHOME_ALERT_WEBHOOK_URL) is set.",
-)
-def alert_sink(context: dg.InitResourceContext) -> AlertSink:
-    return AlertSink(store=context.resources.object_store, webhook_url=context.resource_config["webhook_url"])
-
-
-def _alerts(settings: Settings) -> dg.ResourceDefinition:
+def _alerts(settings: Settings, store: Any) -> AlertSinkResource:
     """The URL is read from the environment by Dagster when the sensor runs, only if it is set at all."""
-    return alert_sink.configured({"webhook_url": _env(ALERT_WEBHOOK_VARIABLE)} if settings.alert_webhook_set else {})
-
-
-def _sources(settings: Settings) -> HomeCSources:
-    return HomeCSources(
-        paths=list(settings.source_files),
-        timeframe_origin=settings.timeframe_origin,
-    )
+    webhook = dg.EnvVar(ALERT_WEBHOOK_VARIABLE) if settings.alert_webhook_set else ""
+    return AlertSinkResource(object_store=store, webhook_url=webhook)
 
 
 def local_resources(settings: Settings) -> dict[str, Any]:
     database = EmbeddedPostgres(pgdata=str(settings.pgdata), database="smarthome")
+    store = LocalObjectStore(root=str(settings.object_store_root))
     return {
-        "object_store": LocalObjectStore(root=str(settings.object_store_root)),
+        "object_store": store,
         "postgres": database,
-        "sources": _sources(settings),
+        "sources": HomeCSources(paths=list(settings.source_files), timeframe_origin=settings.timeframe_origin),
         "api_client": ApiClient(database=database),
         "warehouse": PostgresWarehouse(database=EmbeddedPostgres(pgdata=str(settings.pgdata), database="warehouse")),
         "dashboard_dir": str(settings.dashboard_dir),
-        "alerts": _alerts(settings),
+        "alerts": _alerts(settings, store),
     }
 
 
 def aws_resources(settings: Settings) -> dict[str, Any]:
-    store_config = {
-        "bucket": _env("SMARTHOME_S3_BUCKET"),
-        "prefix": settings.s3_prefix,
-        "region_name": _env("AWS_REGION"),
-    }
-    if settings.s3_endpoint_url:
-        store_config["endpoint_url"] = settings.s3_endpoint_url
+    store = S3ObjectStoreResource(
+        bucket=dg.EnvVar("SMARTHOME_S3_BUCKET"),
+        prefix=settings.s3_prefix,
+        region_name=dg.EnvVar("AWS_REGION"),
+        endpoint_url=settings.s3_endpoint_url,
+    )
     # IAM (a Serverless workgroup or a cluster) leaves no password to pass; the password path stays for the rest.
     redshift_login = (
         {"workgroup_name": settings.redshift_workgroup, "cluster_identifier": settings.redshift_cluster_identifier}
         if settings.redshift_iam
-        else {"password": _env("SMARTHOME_REDSHIFT_PASSWORD")}
+        else {"password": dg.EnvVar("SMARTHOME_REDSHIFT_PASSWORD")}
     )
     return {
-        "object_store": s3_object_store.configured(store_config),
-        "postgres": postgres_by_url.configured(
-            {"database_url": _env("SMARTHOME_DATABASE_URL"), "sslmode": settings.database_sslmode}
+        "object_store": store,
+        "postgres": PostgresUrlResource(
+            database_url=dg.EnvVar("SMARTHOME_DATABASE_URL"), sslmode=settings.database_sslmode
         ),
-        "sources": sources_through_the_store.configured(
-            {
-                "paths": list(settings.source_files),
-                "cache_dir": str(settings.home / "sources"),
-            }
+        "sources": HomeCSourcesResource(
+            object_store=store,
+            paths=list(settings.source_files),
+            cache_dir=str(settings.home / "sources"),
+            timeframe_origin=settings.timeframe_origin.isoformat(),
         ),
-        "api_client": http_api_client.configured(
-            {"base_url": _env("SMARTHOME_API_URL"), "api_key": _env("SMARTHOME_API_KEY")}
-        ),
-        "warehouse": redshift_warehouse.configured(
-            {
-                "host": _env("SMARTHOME_REDSHIFT_HOST"),
-                "database": _env("SMARTHOME_REDSHIFT_DATABASE"),
-                "user": settings.redshift_user,
-                "region_name": _env("AWS_REGION"),
-                "iam_role": _env("SMARTHOME_REDSHIFT_IAM_ROLE"),
-                **redshift_login,
-            }
+        "api_client": HttpApiResource(base_url=dg.EnvVar("SMARTHOME_API_URL"), api_key=dg.EnvVar("SMARTHOME_API_KEY")),
+        "warehouse": RedshiftResource(
+            host=dg.EnvVar("SMARTHOME_REDSHIFT_HOST"),
+            database=dg.EnvVar("SMARTHOME_REDSHIFT_DATABASE"),
+            user=settings.redshift_user,
+            region_name=dg.EnvVar("AWS_REGION"),
+            iam_role=dg.EnvVar("SMARTHOME_REDSHIFT_IAM_ROLE"),
+            **redshift_login,
         ),
         "dashboard_dir": str(settings.dashboard_dir),
-        "alerts": _alerts(settings),
+        "alerts": _alerts(settings, store),
     }
 
 
