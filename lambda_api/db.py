@@ -158,14 +158,6 @@ class Database:
         except psycopg2.DataError as exc:
             raise InvalidValue(exc.pgcode or "22000") from exc
 
-    def prepared_statements(self) -> list[str]:
-        """The statements the open connection holds prepared, as PostgreSQL lists them (tests)."""
-        return [row[0] for row in self.fetch(queries.PREPARED_STATEMENTS)]
-
-    def backend_pid(self) -> int | None:
-        """The server process of the open connection (tests use it to prove reuse)."""
-        return self._conn.get_backend_pid() if self._conn is not None and not self._conn.closed else None
-
     def close(self) -> None:
         if self._conn is not None:
             try:

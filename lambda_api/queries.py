@@ -81,12 +81,6 @@ def prepared(sql: str, name: str) -> Prepared:
     return Prepared(f"PREPARE {name} AS {body}", f"EXECUTE {name}{arguments}", tuple(names))
 
 
-def deallocate(name: str) -> str:
-    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-        raise ValueError(name)
-    return f"DEALLOCATE {name}"
-
-
 @dataclass(frozen=True)
 class PageRequest:
     """A keyset page over (house_id, <time column>)."""
@@ -316,6 +310,5 @@ def _list_envelope(inner: str, order_by: str, shape: Shape) -> str:
 
 HEALTH = Statement("SELECT 1", {})
 #: The session's prepared statements (tests check that pages run prepared).
-PREPARED_STATEMENTS = Statement("SELECT name FROM pg_prepared_statements ORDER BY name", {})
 #: Homes, to estimate a summary's rows when no house_id narrows it (the table has one row a home).
 HOME_COUNT = Statement(f"SELECT count(*) FROM {HOME.name}", {})

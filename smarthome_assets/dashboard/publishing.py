@@ -25,11 +25,12 @@ def read_warehouse(warehouse: Warehouse, store: ObjectStore) -> DashboardData:
 
 def publish(store: ObjectStore, local_dir: Path, rendered: RenderedDashboard) -> dict[str, str]:
     """Write the page and the PNGs to the store and to `local_dir`; returns file name -> store URI."""
-    files = {"index.html": rendered.html} | {f"{name}.png": png for name, png in rendered.images.items()}
+    files = {"index.html": (layout.PAGE_KEY, rendered.html)} | {
+        f"{chart}.png": (layout.image_key(chart), png) for chart, png in rendered.images.items()
+    }
     local_dir.mkdir(parents=True, exist_ok=True)
     uris = {}
-    for name, content in files.items():
-        key = f"{layout.PREFIX}{name}"
+    for name, (key, content) in files.items():
         store.put_bytes(key, content)
         _write_atomically(local_dir / name, content)
         uris[name] = store.uri(key)

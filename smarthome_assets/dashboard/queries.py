@@ -2,7 +2,7 @@
 
 Why plain SQL through a `Query` function (SQL -> rows): the same statements run on the local warehouse
 (PostgreSQL) and on Redshift, through the warehouse resource's session (which translates for PostgreSQL)
-or any DB-API connection (`dbapi_query`). So they stay within what both databases accept: no parameters
+or any DB-API connection. So they stay within what both databases accept: no parameters
 (nothing here comes from a user), no arrays, no generate_series, no ISODOW.
 
 Why these aggregates: the page must stay light, so nothing finer than an hour leaves the database, and
@@ -68,22 +68,8 @@ CONDITIONS_SQL = "SELECT condition_key, icon, summary FROM dim_weather_condition
 TABLES = ("dim_home", "dim_device", "dim_weather_condition", "fact_device_hourly", "fact_weather_hourly")
 
 
-#: Runs one statement and returns its rows (a warehouse session's `query`, or `dbapi_query(conn)`).
+#: Runs one statement and returns its rows (a warehouse session's `query`, or one over any DB-API connection).
 Query = Callable[[str], list[tuple]]
-
-
-def dbapi_query(conn: Any) -> Query:
-    """A `Query` over a DB-API 2.0 connection (psycopg2, redshift_connector, ADBC...)."""
-
-    def run(sql: str) -> list[tuple]:
-        cur = conn.cursor()
-        try:
-            cur.execute(sql)
-            return [tuple(r) for r in cur.fetchall()]
-        finally:
-            cur.close()
-
-    return run
 
 
 @dataclass(frozen=True)

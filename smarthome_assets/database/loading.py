@@ -37,7 +37,6 @@ BatchReaders = Mapping[str, Callable[[], pa.RecordBatchReader]]
 @dataclass
 class OperationalLoad:
     rows: dict[str, int] = field(default_factory=dict)  # clean table -> rows loaded
-    deleted_before: dict[str, int] = field(default_factory=dict)
     homes: list[int] = field(default_factory=list)
     concurrent: bool = False  # two connections + two-phase commit, or one transaction
 

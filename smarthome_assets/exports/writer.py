@@ -66,13 +66,6 @@ def rows_to_table(table: str, rows: list[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def rows_to_csv(table: str, rows: list[dict[str, Any]]) -> bytes:
-    """API rows as CSV data lines in the export column order, without a header."""
-    sink = io.BytesIO()
-    pcsv.write_csv(rows_to_table(table, rows), sink, _CSV_OPTIONS)
-    return sink.getvalue() if rows else b""
-
-
 def check_window(table: str, rows: pa.Table, start: datetime, end: datetime) -> None:
     """Refuse a page holding a row outside [start, end): the API answered another request's question."""
     if rows.num_rows == 0:

@@ -51,9 +51,6 @@ class TimeAxis:
         row-position rule, 200 years of seconds for a feed in unix seconds."""
         return MAX_CLOCK_SECONDS // self.seconds_per_unit
 
-    def day_of(self, time_raw: int) -> date:
-        return (self.timeframe_origin + timedelta(seconds=(time_raw - self.time_origin) * self.seconds_per_unit)).date()
-
     def describe_days(self) -> str:
         return f"{self.first_day or '…'}..{self.last_day or '…'}"
 

@@ -36,11 +36,6 @@ def _open(store: ObjectStore, key: str) -> ipc.RecordBatchFileReader:
     return ipc.open_file(pa.memory_map(str(path)))
 
 
-def read_schema(store: ObjectStore, key: str) -> pa.Schema:
-    """An Arrow file's schema (with its metadata) without reading its rows."""
-    return _open(store, key).schema
-
-
 def read_table(store: ObjectStore, key: str, columns: list[str] | None = None) -> pa.Table:
     """Read an Arrow file (its columns, or all of them)."""
     table = _open(store, key).read_all()

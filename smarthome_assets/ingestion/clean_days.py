@@ -110,15 +110,6 @@ def _clean_one(
     return day, house_id, clean, report, staged.num_rows
 
 
-def day_replacements(store: ObjectStore, table: str, day: date | str, house_id: int) -> dict[str, dict]:
-    """The replacements counted while cleaning one home-day (column -> count and examples), as stored with
-    its rows: in the clean file's schema metadata, one object per home-day instead of two. A separate
-    report object per home-day doubled the clean zone's writes (702 more files and folders a year here,
-    702 more PUTs on S3) for something nobody reads on its own."""
-    metadata = arrow_files.read_schema(store, layout.clean_day_key(table, day, house_id)).metadata or {}
-    return json.loads(metadata.get(REPLACEMENTS_METADATA.encode(), b"{}"))
-
-
 def clean_range(
     store: ObjectStore, table: str, days: list[date], manifests: list[Manifest], progress=None, threads: int = 2
 ) -> CleanResult:

@@ -118,9 +118,3 @@ class AlertSink:
         if not self.webhook_url:
             return record.key, None
         return record.key, post_webhook(self.webhook_url, slack_message(record))
-
-
-def list_alerts(store: ObjectStore, day: str | None = None) -> list[dict]:
-    """The recorded failures (of one UTC day, or all), oldest key first."""
-    prefix = f"{ALERTS_PREFIX}{day}/" if day else ALERTS_PREFIX
-    return [json.loads(store.get_bytes(key)) for key in store.list_keys(prefix) if key.endswith(".json")]

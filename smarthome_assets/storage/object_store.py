@@ -71,12 +71,6 @@ class ObjectStore(ABC):
         """
         raise ValueError(f"this object store cannot read {uri!r}: use the S3 object store (SMARTHOME_ENV=aws)")
 
-    def delete_prefix(self, prefix: str) -> int:
-        keys = self.list_keys(prefix)
-        for key in keys:
-            self.delete(key)
-        return len(keys)
-
 
 @functools.lru_cache(maxsize=64)
 def _resolved_root(root: str) -> str:

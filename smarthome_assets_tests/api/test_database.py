@@ -18,6 +18,7 @@ from lambda_api.queries import Statement
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.support.api_database import READER, call, create_api_database, drop_api_database
+from smarthome_assets_tests.support.local_services import backend_pid, prepared_statements
 
 SERVED = {"home", "device", "weather", "energy_consuming_device"}
 
@@ -170,17 +171,17 @@ def test_the_connection_is_reused_across_warm_invocations(api_db, app_name):
         assert call("v2", "/energy", "limit=10").status == 200
     sessions = _sessions(api_db.admin_url, app_name)
     assert len(sessions) == 1
-    assert sessions[0] == runtime.current().db.backend_pid()
+    assert sessions[0] == backend_pid(runtime.current().db)
 
 
 def test_pages_run_as_prepared_statements_prepared_once_per_connection(api_db, app_name):
     for day in ("2016-01-02", "2016-01-03", "2016-01-02"):  # one statement text, other values
         assert call("v2", "/energy", f"start={day}&limit=100").status == 200
     db = runtime.current().db
-    prepared = db.prepared_statements()
+    prepared = prepared_statements(db)
     assert len(prepared) == 2  # the page's statement and the listing query itself, each once
     ambiguous = Statement("SELECT %(x)s + %(y)s", {"x": 3, "y": 4})  # PREPARE: operator is not unique
-    assert db.fetch(ambiguous) == [(7,)] and len(db.prepared_statements()) == 2  # so it ran plainly
+    assert db.fetch(ambiguous) == [(7,)] and len(prepared_statements(db)) == 2  # so it ran plainly
 
 
 def test_a_dropped_connection_is_reopened_without_failing_the_request(api_db, app_name):
@@ -216,7 +217,7 @@ def test_the_connection_can_come_from_secrets_manager(api_db, monkeypatch):
         try:
             answer = call("v2", "/homes")
             assert answer.status == 200 and answer.json()["count"] == 2
-            assert _sessions(api_db.admin_url, "t-secret") == [runtime.current().db.backend_pid()]
+            assert _sessions(api_db.admin_url, "t-secret") == [backend_pid(runtime.current().db)]
         finally:
             configure(ApiConfig(database_url=api_db.reader_url))
 

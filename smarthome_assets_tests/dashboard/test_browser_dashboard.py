@@ -21,6 +21,7 @@ from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets.settings import load_settings
 from smarthome_assets_tests.support import synthetic_facts as synth
 from smarthome_assets_tests.support.browser import offline_page, screenshot
+from smarthome_assets_tests.support.dbapi import dbapi_query
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +48,7 @@ def served(pg_server, tmp_path_factory, monkeypatch_module):
         synth.create_warehouse(url)
         synth.fill_warehouse(url, synth.synthesize(homes=HOMES, days=DAYS, seed=3))
         with psycopg2.connect(url) as conn:
-            data = queries.fetch(queries.dbapi_query(conn))
+            data = queries.fetch(dbapi_query(conn))
     rendered = page.render(data, datetime.now(UTC))
     pages = layout.static_pages(load_settings().dashboard_dir)
     path = pages["/dashboard"]

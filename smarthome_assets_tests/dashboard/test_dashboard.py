@@ -23,6 +23,7 @@ from smarthome_assets.lib.partitions import daily_partitions, partition_days, ra
 from smarthome_assets.storage.object_store import LocalObjectStore
 from smarthome_assets.warehouse.resource import PostgresWarehouse
 from smarthome_assets_tests.support import synthetic_facts as synth
+from smarthome_assets_tests.support.dbapi import dbapi_query
 
 HOMES, DAYS = 3, 21
 
@@ -49,7 +50,7 @@ def warehouse_url(pg_server, facts):
 @pytest.fixture(scope="module")
 def data(warehouse_url) -> queries.DashboardData:
     with psycopg2.connect(warehouse_url) as conn:
-        return queries.fetch(queries.dbapi_query(conn))
+        return queries.fetch(dbapi_query(conn))
 
 
 def _local(frame: pd.DataFrame) -> pd.DataFrame:
@@ -128,7 +129,7 @@ def test_daylight_saving_days_have_23_and_25_hours(pg_server):
         synth.create_warehouse(url)
         synth.fill_warehouse(url, facts)
         with psycopg2.connect(url) as conn:
-            days = {d.day: d for d in queries.fetch(queries.dbapi_query(conn)).days}
+            days = {d.day: d for d in queries.fetch(dbapi_query(conn)).days}
     spring = days[date(2016, 3, 13)].hourly_kw
     assert spring[2] is None and sum(v is not None for v in spring) == 23
     assert all(v is not None for v in days[date(2016, 3, 14)].hourly_kw)
@@ -137,10 +138,10 @@ def test_daylight_saving_days_have_23_and_25_hours(pg_server):
 def test_an_unloaded_warehouse_is_reported_not_drawn(pg_server):
     with synth.scratch_database(pg_server) as url:
         with psycopg2.connect(url) as conn, pytest.raises(queries.WarehouseNotReady, match="redshift_tables"):
-            queries.fetch(queries.dbapi_query(conn))
+            queries.fetch(dbapi_query(conn))
         synth.create_warehouse(url)  # the tables, but no facts yet
         with psycopg2.connect(url) as conn, pytest.raises(queries.WarehouseNotReady, match="no device facts"):
-            queries.fetch(queries.dbapi_query(conn))
+            queries.fetch(dbapi_query(conn))
 
 
 def test_records_are_compact_and_aligned(data):

@@ -19,7 +19,7 @@ from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.defs.exports.checks import freshness_result
 from smarthome_assets.exports import layout, reconcile
 from smarthome_assets.exports.api_client import ApiClient, ApiError, ApiResponse, ApiSession, TransportError
-from smarthome_assets.exports.writer import ExportError, day_bounds, export_days, fetch_csv, rows_to_csv
+from smarthome_assets.exports.writer import ExportError, day_bounds, export_days, fetch_csv, rows_to_table
 from smarthome_assets.homec import contract
 from smarthome_assets.lib.checks import reconciliation_result
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
@@ -103,7 +103,7 @@ def test_pages_follow_the_cursor_until_there_is_none():
 
 def test_rows_of_an_unexpected_shape_are_refused():
     with pytest.raises(ExportError, match="columns"):
-        rows_to_csv("weather", [{"house_id": 1, "timeframe": "2016-01-01T00:00:00+00:00"}])
+        rows_to_table("weather", [{"house_id": 1, "timeframe": "2016-01-01T00:00:00+00:00"}])
 
 
 def test_a_page_with_rows_outside_the_requested_day_is_refused():
@@ -161,7 +161,8 @@ def test_over_http_the_files_are_the_same(operational, tmp_path):
     """The deployed path: HTTP to the API (the local server in front of the same handler)."""
     from lambda_api.config import ApiConfig
     from lambda_api.handler import configure
-    from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
+    from smarthome_assets.local_api.server import LocalApiServer
+    from smarthome_assets_tests.support.local_services import start_in_thread
 
     configure(ApiConfig(database_url=operational))
     server = LocalApiServer(("127.0.0.1", 0), workers=4)

@@ -15,11 +15,12 @@ import pytest
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
 from smarthome_assets.ingestion import layout
-from smarthome_assets.ingestion.clean_days import day_replacements, load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.clean_days import load_clean_days, staged_homes_by_day
 from smarthome_assets.ingestion.landing import current_manifests
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
+from smarthome_assets_tests.support.clean_zone import day_replacements
 from smarthome_assets_tests.support.homec_files import HEADER, minutes, row, write
 
 ASSETS = dg.load_assets_from_modules([ingestion_assets])

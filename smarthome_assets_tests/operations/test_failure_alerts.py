@@ -12,10 +12,11 @@ import pytest
 from smarthome_assets.defs.operations.alerts import run_failure_alerts
 from smarthome_assets.defs.resources import resources_for_env
 from smarthome_assets.lib.partitions import daily_partitions
-from smarthome_assets.monitoring.alerts import AlertSink, FailureRecord, WebhookError, list_alerts, post_webhook
+from smarthome_assets.monitoring.alerts import AlertSink, FailureRecord, WebhookError, post_webhook
 from smarthome_assets.services.dagster_instance import local_instance
 from smarthome_assets.settings import load_settings
 from smarthome_assets.storage.object_store import LocalObjectStore
+from smarthome_assets_tests.support.local_services import list_alerts
 from smarthome_assets_tests.support.webhook_receiver import webhook_receiver
 
 

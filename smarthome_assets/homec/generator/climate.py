@@ -44,7 +44,6 @@ PRESSURE_HPA = (986.4, 1042.5)
 WIND_MPH = (0.0, 22.91)
 VISIBILITY_MI = (0.27, 10.0)
 PRECIP_INTENSITY = (0.0, 0.191)
-_PRECIP_PROBABILITY = (0.0, 0.84)
 DEW_POINT_F = (-27.24, 75.49)
 
 # Independent random streams, so that each series has the same prefix whatever the number of rows.
