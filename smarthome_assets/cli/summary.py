@@ -39,7 +39,8 @@ def source_rows(settings: Settings, resources: dict[str, Any]) -> list[tuple[str
         (
             m.file,
             f"house {m.house_id}: {m.data_lines:,} lines = {m.staged_rows:,} loaded "
-            f"+ {m.quarantined_rows:,} quarantined",
+            f"+ {m.quarantined_rows:,} quarantined"
+            + (f" + {m.joined_lines:,} continuing multi-line records" if m.joined_lines else ""),
         )
         for m in manifests
     ]

@@ -22,11 +22,9 @@ from __future__ import annotations
 
 import gzip
 import io
-import itertools
 import re
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -34,8 +32,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from smarthome_assets.homec import contract
 from smarthome_assets.homec.errors import SourceFormatError
+from smarthome_assets.homec.exact_pass import ExactPass, GoodLines
 from smarthome_assets.homec.rows import (
     STAGED_PREFIX,
     TEXT_COLUMNS,
@@ -50,9 +48,7 @@ from smarthome_assets.homec.rows import (
 from smarthome_assets.homec.source_file import (
     LineCountingReader,
     check_header,
-    column_at,
     open_source,
-    physical_line_blocks,
     physical_lines,
     time_span,
 )
@@ -74,9 +70,7 @@ __all__ = [
 #: the first batch), so the block size sets the peak: a year's load peaked at 309 MB with 2 MB blocks and
 #: 259 MB with 1 MB, in the same time (alternating runs); 512 kB was 10-20% slower. 8 MB was slower still.
 PARSE_BLOCK_BYTES = 1 << 20
-_FIELDS = len(contract.RAW_HEADER)
 _SIGNED_DIGITS = re.compile(rb"^-?[0-9]{1,24}$")
-_MAX_LINE_BYTES = 1 << 16  # far above a real line (about 250 bytes), far below a parse block (1 MB)
 
 
 def read_days(
@@ -166,7 +160,7 @@ class _RestartExactly(Exception):
 
 
 def _read_days(path: Path, name: str, axis: TimeAxis, report: ReadReport) -> Iterator[tuple[date, pa.Table]]:
-    exact: _ExactPass | None = None
+    exact: ExactPass | None = None
     while True:
         try:
             yield from _read_days_once(path, name, axis, report, exact)
@@ -174,7 +168,7 @@ def _read_days(path: Path, name: str, axis: TimeAxis, report: ReadReport) -> Ite
         except (_RestartExactly, NeedsExactPass):
             if exact is not None:
                 raise SourceFormatError(name, "the exact pass still met unparseable rows; report this") from None
-            exact = _ExactPass.run(path, name)
+            exact = ExactPass.run(path, name)
             report.reset()
     if report.staged_rows == 0 and report.outside_days:
         first, last = report.outside_days
@@ -187,7 +181,7 @@ def _read_days(path: Path, name: str, axis: TimeAxis, report: ReadReport) -> Ite
 
 
 def _read_days_once(
-    path: Path, name: str, axis: TimeAxis, report: ReadReport, exact: _ExactPass | None
+    path: Path, name: str, axis: TimeAxis, report: ReadReport, exact: ExactPass | None
 ) -> Iterator[tuple[date, pa.Table]]:
     if exact is None:
         counter = LineCountingReader(open_source(path, name))
@@ -195,7 +189,8 @@ def _read_days_once(
         line_numbers = lambda start, count: np.arange(start + 2, start + 2 + count, dtype=np.int64)  # noqa: E731
     else:
         report.quarantined.extend(exact.problems.values())
-        source = _GoodLines(path, name, exact.problems)
+        report.joined_lines = exact.joined_lines
+        source = GoodLines(path, name, exact)
         line_numbers = lambda start, count: exact.good_lines[start : start + count]  # noqa: E731
     pending: list[pa.Table] = []
     pending_day: date | None = None
@@ -282,109 +277,3 @@ def _batches(source, *, strict: bool) -> Iterator[pa.RecordBatch]:
         if strict:  # a malformed row or bytes that are not UTF-8: the exact pass finds the line
             raise _RestartExactly from None
         raise
-
-
-@dataclass
-class _ExactPass:
-    """Every damaged line of a file, classified line by line, and the line numbers of the good ones."""
-
-    problems: dict[int, Quarantined]
-    good_lines: np.ndarray
-    data_lines: int
-
-    @classmethod
-    def run(cls, path: Path, name: str) -> _ExactPass:
-        problems: dict[int, Quarantined] = {}
-        good: list[np.ndarray] = []
-        first = 2  # the line number of the block's first line (the header is line 1)
-        with open_source(path, name) as stream:
-            blocks = physical_line_blocks(stream)
-            header = next(blocks, [])
-            pending = header[1:]  # the first block starts with the header
-            for block in itertools.chain([pending], blocks):
-                numbers = np.arange(first, first + len(block), dtype=np.int64)
-                bad = _damaged_lines(block)
-                for i in bad:
-                    raw = block[i]
-                    reason, column = classify_line(raw) or ("unclassified damage", None)
-                    text = raw[:500].decode("utf-8", errors="backslashreplace")
-                    problems[first + i] = Quarantined(first + i, reason, column, text)
-                good.append(np.delete(numbers, bad) if bad else numbers)
-                first += len(block)
-        lines = np.concatenate(good) if good else np.zeros(0, dtype=np.int64)
-        return cls(problems, lines, first - 2)
-
-
-def _damaged_lines(block: list[bytes]) -> list[int]:
-    """Indexes of the lines `classify_line` rejects; a block without quotes, NULs or non-ASCII bytes (every
-    real HomeC block) only needs its field counts checked, which keeps this pass fast on a year."""
-    commas = _FIELDS - 1
-    joined = b"\n".join(block)
-    if b'"' in joined or b"\0" in joined or not joined.isascii():
-        return [i for i, raw in enumerate(block) if classify_line(raw) is not None]
-    return [i for i, raw in enumerate(block) if not raw or len(raw) > _MAX_LINE_BYTES or raw.count(b",") != commas]
-
-
-def classify_line(raw: bytes) -> tuple[str, str | None] | None:
-    """Why a physical data line cannot be a HomeC row (reason, column), or None when it can be parsed."""
-    if not raw:
-        return "empty line", None
-    if len(raw) > _MAX_LINE_BYTES:
-        return f"line too long: {len(raw):,} bytes (a HomeC line has about 250)", None
-    quote = raw.find(b'"')
-    if quote >= 0:
-        return "a double quote in a value: HomeC has no quoted fields, the line is damaged", column_at(raw, quote)
-    nul = raw.find(b"\0")
-    if nul >= 0:
-        return "binary bytes (NUL) in the line: damaged, e.g. written during a crash", column_at(raw, nul)
-    try:
-        raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"not UTF-8 text: byte {exc.start} of the line", column_at(raw, exc.start)
-    fields = raw.count(b",") + 1
-    if fields != _FIELDS:
-        return f"wrong number of fields: {fields}, expected {_FIELDS}", None
-    return None
-
-
-class _GoodLines(io.RawIOBase):
-    """The file's header and good lines, each ending in `\\n`, as a stream for the parser (a block at a time:
-    blocks without a damaged line are passed on whole)."""
-
-    def __init__(self, path: Path, name: str, problems: dict[int, Quarantined]):
-        super().__init__()
-        self._stream = open_source(path, name)
-        self._blocks = physical_line_blocks(self._stream)
-        self._problems = problems
-        self._bad = np.array(sorted(problems), dtype=np.int64)
-        self._first = 1  # line number of the next block's first line
-        self._buffer = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        parts, n = [self._buffer], len(self._buffer)
-        while size < 0 or n < size:
-            block = next(self._blocks, None)
-            if block is None:
-                break
-            first, self._first = self._first, self._first + len(block)
-            if np.searchsorted(self._bad, self._first) > np.searchsorted(self._bad, first):
-                block = [raw for i, raw in enumerate(block, start=first) if i not in self._problems]
-            if block:
-                parts.append(b"\n".join(block) + b"\n")
-                n += len(parts[-1])
-        data = b"".join(parts)
-        cut = len(data) if size < 0 else size
-        data, self._buffer = data[:cut], data[cut:]
-        return data
-
-    def readinto(self, buffer) -> int:
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self._stream.close()
-        super().close()

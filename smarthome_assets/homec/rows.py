@@ -68,8 +68,9 @@ class ReadReport:
     """What happened to every data line of one file.
 
     `data_lines` is counted on the raw bytes (physical lines after the header), never by the CSV parser,
-    so `staged_rows + len(quarantined) == data_lines` is a real check: it fails if the parser ever loses
-    or joins lines.
+    so `staged_rows + len(quarantined) + joined_lines == data_lines` is a real check: it fails if the
+    parser ever loses or joins lines. `joined_lines`: the second and later physical lines of quoted records
+    that span several lines (exact_pass.py), each record staged or quarantined once.
     """
 
     file: str
@@ -78,6 +79,11 @@ class ReadReport:
     rows_per_day: dict[str, int] = field(default_factory=dict)
     quarantined: list[Quarantined] = field(default_factory=list)
     outside_days: tuple[date, date] | None = None  # the first and last day of rows outside the partitions
+    joined_lines: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.staged_rows + len(self.quarantined) + self.joined_lines == self.data_lines
 
     def quarantine_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
@@ -88,6 +94,7 @@ class ReadReport:
 
     def reset(self) -> None:
         self.staged_rows, self.rows_per_day, self.quarantined, self.outside_days = 0, {}, [], None
+        self.joined_lines = 0
 
     def quarantine(self, table: pa.Table, rows: np.ndarray, lines: np.ndarray, reason, column: str | None) -> None:
         """Quarantine `rows` of `table`; `reason` is a text or a function of the row index."""

@@ -42,7 +42,8 @@ LANDED, UNCHANGED, DUPLICATE = "landed", "unchanged", "duplicate"
 @dataclass
 class Manifest:
     """What landing one delivery produced. `data_lines` is counted on the file's bytes, apart from the parser,
-    so the blocking check `data_lines == staged_rows + quarantined_rows` fails if a line is ever lost."""
+    so the blocking check `data_lines == staged_rows + quarantined_rows + joined_lines` fails if a line is ever
+    lost (`joined_lines`: the extra physical lines of quoted records spanning several lines)."""
 
     file: str  # `<home>/<name>`: the delivery's path in the incoming zone
     house_id: int
@@ -58,13 +59,14 @@ class Manifest:
     landing: str = ""  # the current version's id: every staged/raw object of this delivery carries it
     landed_ns: int = 0  # landing order: between deliveries of a home, the newest wins minute by minute
     fingerprint: str = ""  # the incoming object's fingerprint when landed: unchanged without a read
+    joined_lines: int = 0
     version: int = MANIFEST_VERSION
     skipped: bool = field(default=False, compare=False)
 
     @property
     def balanced(self) -> bool:
         """Every physical line of the file staged or quarantined (what the blocking check asks)."""
-        return self.data_lines == self.staged_rows + self.quarantined_rows
+        return self.data_lines == self.staged_rows + self.quarantined_rows + self.joined_lines
 
     @property
     def home(self) -> str:
@@ -172,6 +174,7 @@ def land_delivery(
     manifest.data_lines = report.data_lines
     manifest.staged_rows = report.staged_rows
     manifest.quarantined_rows = len(report.quarantined)
+    manifest.joined_lines = report.joined_lines
     manifest.quarantine_reasons = report.quarantine_counts()
     manifest.rows_per_day = dict(sorted(report.rows_per_day.items()))
     manifest.quarantine_key = _write_quarantine(store, report, delivery.path, sha256)

@@ -157,7 +157,7 @@ def test_no_line_is_lost_and_postgres_holds_exactly_the_loaded_rows(tmp_path_fac
         assert loaded_times(database) == {"weather": [], "energy_consuming_device": []}
         return
     assert manifest.data_lines == physical_data_lines(data)
-    assert manifest.staged_rows + manifest.quarantined_rows == manifest.data_lines
+    assert manifest.staged_rows + manifest.quarantined_rows + manifest.joined_lines == manifest.data_lines
     event("loaded, with quarantine" if manifest.quarantined_rows else "loaded, nothing quarantined")
 
     days = [date.fromisoformat(d) for d in manifest.rows_per_day]

@@ -37,7 +37,7 @@ def read_all(path, axis: TimeAxis | None = None):
     days, report = read_days(path, path.name, axis)
     tables = list(days)
     assert report.data_lines == physical_data_lines(path.read_bytes())
-    assert report.staged_rows + len(report.quarantined) == report.data_lines
+    assert report.staged_rows + len(report.quarantined) + report.joined_lines == report.data_lines
     assert sum(t.num_rows for _, t in tables) == report.staged_rows
     return tables, report
 
@@ -178,14 +178,39 @@ def test_time_too_big_for_int64_is_quarantined_not_an_overflow(tmp_path):
     assert sorted(q.line for q in report.quarantined) == [4, 5] and report.staged_rows == 2
 
 
-def test_embedded_newline_in_a_quoted_value_is_two_damaged_lines(tmp_path):
+def test_a_quoted_newline_is_one_record_with_its_white_space_normalised(tmp_path):
+    """RFC 4180: `"Partly<newline>Cloudy"` is one value of one record over two physical lines. It is loaded
+    as `Partly Cloudy`, and the second line is accounted for as part of it, not lost or quarantined."""
     lines = minutes(4)
     lines[1] = lines[1].replace(",Clear,", ',"Partly\nCloudy",')
     path = write(tmp_path / "multiline.csv", lines)
     tables, report = read_all(path)
-    assert report.data_lines == 5 and report.staged_rows == 3
-    assert sorted(q.line for q in report.quarantined) == [3, 4]
-    assert tables[0][1].column("source_line").to_pylist() == [2, 5, 6]
+    assert report.data_lines == 5 and report.staged_rows == 4 and report.joined_lines == 1
+    assert report.quarantined == []
+    [(_day, table)] = tables
+    assert table.column("source_line").to_pylist() == [2, 3, 5, 6]
+    assert table.column("summary").to_pylist()[1] == "Partly Cloudy"
+
+
+def test_a_quoted_record_that_cannot_be_a_row_is_quarantined_once(tmp_path):
+    """A comma inside a quoted value has no place in a HomeC row: the whole record, over both of its lines,
+    is one quarantined record named as such; every other line loads."""
+    lines = minutes(4)
+    lines[2] = lines[2].replace(",Clear,", ',"Partly,\n Cloudy",')
+    path = write(tmp_path / "comma.csv", lines)
+    tables, report = read_all(path)
+    assert report.data_lines == 5 and report.staged_rows == 3 and report.joined_lines == 1
+    [q] = report.quarantined
+    assert (q.line, q.column) == (4, "summary") and "one record, lines 4-5" in q.reason and "a comma" in q.reason
+    assert tables[0][1].column("source_line").to_pylist() == [2, 3, 6]
+
+
+def test_a_properly_quoted_value_on_one_line_is_loaded(tmp_path):
+    lines = minutes(3)
+    lines[0] = lines[0].replace(",Clear,", ',"Clear",')
+    tables, report = read_all(write(tmp_path / "quoted.csv", lines))
+    assert report.staged_rows == 3 and report.quarantined == [] and report.joined_lines == 0
+    assert tables[0][1].column("summary").to_pylist()[0] == "Clear"
 
 
 def test_lines_the_csv_module_chokes_on_are_quarantined(tmp_path):

@@ -96,3 +96,30 @@ def test_a_summary_too_wide_for_the_warehouse_is_quarantined_before_postgres(tmp
     assert result.success and rows_in(url) == 9
     (manifest,) = current_manifests(store)
     assert manifest.quarantine_reasons == {"summary too long": 1}
+
+
+def test_a_quoted_newline_in_the_real_excerpt_loads_one_row_and_every_line_balances(
+    tmp_path, fresh_database, excerpt_path
+):
+    """Issue 20's probe: a valid CSV record whose `summary` is `"Partly<newline>Cloudy"` was quarantined as two
+    broken lines and its row was lost. Now it is one record: loaded, and its two lines accounted for."""
+    url, _ = fresh_database
+    lines = excerpt_path.read_bytes().split(b"\n")
+    fields = lines[1500].split(b",")  # line 1501
+    fields[23] = b'"Partly\nCloudy"'  # summary
+    lines[1500] = b",".join(fields)
+    source = tmp_path / "HomeC.csv"
+    source.write_bytes(b"\n".join(lines))
+    result, store = materialize(tmp_path, url, source)
+    assert result.success and accounting(result).passed
+    [manifest] = current_manifests(store)
+    assert (manifest.data_lines, manifest.staged_rows, manifest.quarantined_rows, manifest.joined_lines) == (
+        2839,
+        2838,
+        0,
+        1,
+    )
+    assert rows_in(url) == 2838
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT summary FROM weather ORDER BY timeframe OFFSET 1499 LIMIT 1")
+        assert cur.fetchone()[0] == "Partly Cloudy"

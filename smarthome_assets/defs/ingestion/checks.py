@@ -81,11 +81,8 @@ RDS_CHECKS = [
 
 
 def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
-    unbalanced = {
-        m.file: m.data_lines - m.staged_rows - m.quarantined_rows
-        for m in manifests
-        if m.data_lines != m.staged_rows + m.quarantined_rows
-    }
+    unbalanced = {m.file: m.data_lines - m.staged_rows - m.quarantined_rows - m.joined_lines for m in manifests}
+    unbalanced = {file: lost for file, lost in unbalanced.items() if lost}
     quarantined = sum(m.quarantined_rows for m in manifests)
     return [
         dg.AssetCheckResult(
@@ -94,7 +91,8 @@ def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
             severity=ERROR,
             description="; ".join(
                 f"{m.file}: {m.data_lines:,} lines in the file but {m.staged_rows:,} staged + "
-                f"{m.quarantined_rows:,} quarantined: a reader fault, nothing was loaded; report it with the file"
+                f"{m.quarantined_rows:,} quarantined + {m.joined_lines:,} joined into multi-line records: a reader "
+                "fault, nothing was loaded; report it with the file"
                 for m in manifests
                 if m.file in unbalanced
             )
@@ -103,6 +101,7 @@ def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
                 "data_lines": sum(m.data_lines for m in manifests),
                 "staged": sum(m.staged_rows for m in manifests),
                 "quarantined": quarantined,
+                "joined_into_records": sum(m.joined_lines for m in manifests),
                 "unbalanced_files": dg.MetadataValue.json(unbalanced),
             },
         ),
