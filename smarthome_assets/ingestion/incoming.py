@@ -1,7 +1,7 @@
 """The incoming zone: what homes deliver, how each home declares its time axis, and how a local file is
 delivered into it (what `smarthome run --csv` and `sources` paths do, so there is one way in).
 
-The layout and its rules are stated in layout.py's docstring. Plain code, no Dagster: the sensor
+The layout and its rules are in docs/GLOSSARY.md. Plain code, no Dagster: the sensor
 (defs/ingestion/sensors.py), `raw_csv` and the CLI use the same functions.
 """
 
@@ -47,7 +47,7 @@ class Delivery:
 
 @dataclass(frozen=True)
 class SourceDeclaration:
-    """A home's `_source.json`: how its `time` column becomes instants (layout.py's docstring)."""
+    """A home's `_source.json`: how its `time` column becomes instants (docs/GLOSSARY.md)."""
 
     time_axis: str = ROW_POSITION
     timeframe_origin: datetime = contract.TIMEFRAME_ORIGIN

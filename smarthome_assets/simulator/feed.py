@@ -1,7 +1,7 @@
 """The feed simulator behind `smarthome simulate`: homes delivering HomeC-shaped CSV files into the incoming
 zone with real, recent timestamps, the way a live platform receives them.
 
-What it writes, in the incoming zone's convention (`ingestion/layout.py`):
+What it writes, in the incoming zone's convention (docs/GLOSSARY.md):
 
 * `incoming/<home>/_source.json` declaring the `unix_seconds` time axis (the reading's real time);
 * a backlog: one file per home and complete past day, `incoming/<home>/<day>.csv` (the last `days` days);

@@ -1,0 +1,95 @@
+"""docs/GLOSSARY.md names each dataset once per layer: every name in its table must be the name the code, the
+SQL and the API actually use, so the glossary cannot drift from the code (and the code cannot drift into a
+second name for a layer without the glossary saying so)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from smarthome_assets.cleaning import rules
+from smarthome_assets.database import queries
+from smarthome_assets.exports import layout as export_layout
+from smarthome_assets.homec import contract
+from smarthome_assets.ingestion import layout as landing_layout
+from smarthome_assets.lib import keys
+from smarthome_assets_tests.support.paths import REPO
+
+GLOSSARY = REPO / "docs" / "GLOSSARY.md"
+DATASETS = ("energy", "weather", "homes")
+
+
+def _table() -> dict[str, dict[str, list[str]]]:
+    """layer -> dataset -> the backticked names of its cell (the first table of the glossary)."""
+    text = GLOSSARY.read_text()
+    rows = [line for line in text.split("\n## ")[0].splitlines() if line.startswith("| ") and "---" not in line]
+    table = {}
+    for line in rows[1:]:
+        layer, *cells = [cell.strip() for cell in line.strip("|").split("|")]
+        table[layer] = {d: re.findall(r"`([^`]+)`", cell) for d, cell in zip(DATASETS, cells, strict=True)}
+        table[layer]["layer"] = re.findall(r"`([^`]+)`", layer)
+    return table
+
+
+def _sql_tables(*paths) -> set[str]:
+    text = "\n".join(p.read_text() for p in paths)
+    return set(re.findall(r"CREATE TABLE (?:IF NOT EXISTS )?(\w+)", text))
+
+
+def test_every_layer_of_the_glossary_is_checked():
+    assert len(_table()) == 7
+
+
+def test_the_assets_are_named_as_in_the_glossary():
+    named = {name for layer in _table().values() for name in layer["layer"] if not name.endswith(".py")}
+    named.discard("lambda_api/")
+    assert named == {key.to_user_string() for key in vars(keys).values() if hasattr(key, "to_user_string")} - {
+        "dashboard"
+    }
+
+
+def test_the_csv_and_clean_names():
+    table = _table()
+    csv = table["CSV delivery (HomeC columns, `homec/contract.py`)"]
+    assert csv["energy"] == [contract.POWER_COLUMNS[0].raw, contract.POWER_COLUMNS[-1].raw]
+    assert csv["weather"] == [contract.WEATHER_COLUMNS[0].raw, contract.WEATHER_COLUMNS[-1].raw]
+    assert csv["homes"] == [landing_layout.incoming_key("<home>", "")]
+    clean = table["clean zone (assets `clean_devices`, `clean_weather`)"]
+    for dataset, schema in (("energy", "ENERGY_SCHEMA"), ("weather", "WEATHER_SCHEMA")):
+        folder, schema_name = clean[dataset]
+        assert landing_layout.clean_day_key(dataset, "2016-01-01", 1).startswith(folder)
+        assert schema_name == schema and hasattr(rules, schema)
+    landed = table["landed delivery (asset `raw_csv`)"]
+    assert landing_layout.source_key("<home>/<name>", "<version>") == landed["energy"][0]
+    assert landed["homes"] == [landing_layout.REGISTRY_KEY]
+
+
+def test_the_stores_and_the_api_use_the_glossary_names():
+    table = _table()
+    postgres = table["PostgreSQL (assets `rds_tables`, `homes`)"]
+    migrated = _sql_tables(*(REPO / "smarthome_assets" / "database" / "migrations").glob("*.sql"))
+    assert [queries.LOADED_TABLES["energy"]] == postgres["energy"] and [queries.LOADED_TABLES["weather"]] == postgres[
+        "weather"
+    ]
+    assert set(postgres["energy"] + postgres["weather"] + postgres["homes"]) <= migrated
+    routes = (REPO / "lambda_api" / "routes.py").read_text()
+    api = table["API route (`lambda_api/`)"]
+    for route in [*api["energy"], *api["weather"], *api["homes"]]:
+        assert f'app.get(\n        "{route}"' in routes or f'app.get("{route}"' in routes, route
+    exports = table["export files (asset `daily_exports`)"]
+    for dataset in ("energy", "weather"):
+        assert dataset in export_layout.DAY_TABLES
+        assert export_layout.export_key(dataset, "2016-01-01", "x").startswith(exports[dataset][0])
+    assert export_layout.homes_key("x").startswith(exports["homes"][0])
+    warehouse = table["warehouse (asset `redshift_tables`)"]
+    created = _sql_tables(REPO / "smarthome_assets" / "warehouse" / "sql" / "schema.sql")
+    assert {name for d in DATASETS for name in warehouse[d]} <= created
+
+
+@pytest.mark.parametrize("dataset", ["energy", "weather"])
+def test_the_code_calls_each_dataset_by_one_name(dataset):
+    """The dataset keys of the clean zone, the loader and the exports are the same two names."""
+    from smarthome_assets.ingestion.clean_days import SCHEMAS
+
+    assert dataset in SCHEMAS and dataset in queries.LOADED_TABLES and dataset in export_layout.DAY_TABLES
