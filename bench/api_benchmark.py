@@ -1,19 +1,8 @@
-"""Latency of the API Lambda with a full synthetic year loaded: `python -m bench.api_benchmark`.
+"""Latency of the API with a full synthetic year loaded (docs/BENCHMARKS.md): `python -m bench.api_benchmark`.
 
-Measures, in one run, against one home's year (503,910 rows in `weather` and `energy_consuming_device`,
-generated in SQL with generate_series):
-
-  http     one-day `/energy` (1,440 rows, all devices) and one-day `/weather` requests through the local
-           server (`smarthome api`, a separate process), with 1 and with 8 concurrent keep-alive clients:
-           median and p95 latency and requests per second
-  handler  the Lambda handler invoked directly (v2 events) for the same one-day `/energy` page, against
-           the bare query (psycopg2, same rows, plain SELECT + fetchall) plus `orjson.dumps` of the rows
-           as dicts: the least any Python code needs to turn those rows into JSON
-  cold     a fresh interpreter: import lambda_api.handler + the first request (opens the connection)
-
-Targets (issue 11), printed as ratios: one day of `/energy` at 8 clients p95 <= 20 ms; handler <= 1.0x the
-bare query + JSON encode measured in the same run. Figures move 10-20% between runs: the ratios count.
-"""
+One-day `/energy` and `/weather` over HTTP at 1 and 8 clients (median, p95, requests per second), the
+handler against the bare query + JSON encode, and a cold start. Figures move 10-20% between runs: the
+ratios count."""
 
 from __future__ import annotations
 
@@ -46,7 +35,7 @@ DAY = timedelta(days=1)
 FIRST_DAY = datetime(2016, 1, 2, tzinfo=UTC)  # full days of the year: 2016-01-02 .. 2016-12-15
 LAST_DAY = datetime(2016, 12, 15, tzinfo=UTC)
 REPO = Path(__file__).resolve().parent.parent
-P95_TARGET_MS = 20.0  # issue 11: one day of /energy, 8 concurrent clients
+P95_TARGET_MS = 20.0  # one day of /energy, 8 concurrent clients
 
 
 # --- data ----------------------------------------------------------------------------------------------

@@ -1,15 +1,8 @@
 """Where the CPU goes while a benchmark measures something: this process, other processes, PostgreSQL.
 
-A wall-clock ratio alone cannot say whether a target is reachable. On a machine with K cores, work that
-needs C core-seconds takes at least C / K seconds however it is overlapped; `CpuMeter` measures C, split
-between the benchmark's own process (the client), named helper processes (the API server) and the
-PostgreSQL server, so a report can print that least possible time next to the target.
-
-PostgreSQL runs a process per connection. Their CPU is read from /proc: the postmaster's own time, the
-time of the backends it has already reaped (its `cutime`/`cstime`) and the time of the children still
-alive. A backend that exits during the measurement moves from the second term to the third, so the
-difference of two snapshots counts every backend once. Linux only (/proc), like the rest of `bench/`.
-"""
+On K cores, work needing C core-seconds takes at least C / K seconds however it overlaps; `CpuMeter`
+measures C per process group so a report can print that least time beside a target. PostgreSQL backends are
+read from /proc, the reaped ones through the postmaster's children time, so each backend counts once."""
 
 from __future__ import annotations
 

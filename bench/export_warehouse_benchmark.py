@@ -1,19 +1,9 @@
-"""Export a full synthetic year through the API and load it into the warehouse; compare with direct COPYs.
+"""Export a full synthetic year through the API and load it into the warehouse, against direct COPYs
+(docs/BENCHMARKS.md): the baseline moves the same bytes with COPY out and COPY in, the pipeline is what
+`daily_exports` + `redshift_tables` do, and the reload replaces every day again. Each measurement runs in
+its own subprocess; fewer days show that memory does not grow with them.
 
-  baseline  a direct `COPY (SELECT ...) TO STDOUT` of both tables from PostgreSQL, then `COPY ... FROM STDIN`
-            of the same CSV into the warehouse's staging tables: moving the bytes, nothing else
-  pipeline  what `daily_exports` + `redshift_tables` do: every day through the API (the Lambda handler,
-            in-process, JSON pages -> CSV files in the object store, manifests), then the warehouse load
-            (COPY manifests -> staging -> dimensions and facts, one transaction), on an empty warehouse
-  reload    the same load again: every loaded day replaced (what a re-run or backfill costs)
-
-Setup (not timed): a generated year for one home, ingested into the operational database with the
-ingestion assets. Each measurement runs in its own subprocess, so its peak RSS is its own; the pipeline
-also runs on fewer days to show that memory does not grow with the number of days.
-Target (issue 11): pipeline (export + load) <= 2x baseline, measured in the same run.
-
-    python -m bench.export_warehouse_benchmark [--days 351] [--memory-days 30,120] [--keep DIR]
-"""
+    python -m bench.export_warehouse_benchmark [--days 351] [--memory-days 30,120] [--keep DIR]"""
 
 from __future__ import annotations
 

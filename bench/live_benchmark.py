@@ -1,16 +1,7 @@
-"""The live platform's two speeds: a delta's way from the incoming zone to the API, and a day's re-run cost.
+"""The live platform's two speeds (docs/BENCHMARKS.md): a delta's way from the incoming zone to the API with
+the real daemon, and the cost of re-running one day on a short and on a 10x longer history.
 
-latency   the real daemon (`dagster-daemon run`, this workspace, default intervals: the incoming sensor
-          every 30 s, the queued run coordinator, the default run launcher) on a temporary home; after a
-          3-day history has landed, hourly deltas are dropped one after another (written aside, renamed
-          into `incoming/<home>/`), and each is timed until the API (the real Lambda handler, in-process)
-          serves all its rows. Target (issue 9): at most 60 s.
-re-run    a late correction of one day, landed and run for that day only (what the sensor requests), on
-          a home with a short history and on one with a 10x longer one. Target: the cost follows the day,
-          not the history (ratio close to 1).
-
-  python -m bench.live_benchmark [--deltas 3] [--short 30] [--long 300] [--skip-daemon]
-"""
+  python -m bench.live_benchmark [--deltas 3] [--short 30] [--long 300] [--skip-daemon]"""
 
 from __future__ import annotations
 

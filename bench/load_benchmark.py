@@ -1,19 +1,10 @@
-"""Load a full synthetic year into PostgreSQL three ways, in one run, and print the ratios.
+"""Load a full synthetic year into PostgreSQL several ways in one run and print the ratios (docs/BENCHMARKS.md).
 
-  original  the classic project: pandas read_csv + cleaning, `to_csv` into a StringIO, psycopg2 `copy_expert`
-  project   this project's path: the code behind raw_csv -> clean_weather, clean_devices -> rds_tables (land +
-            stage by day, clean every day, load the whole range in one transaction), called directly
-  dagster   the same assets materialized by Dagster in one in-process run (`dg.materialize`) on the instance
-            `smarthome run` uses (storage in the embedded server, event batches; created before the clock):
-            adds Dagster's own bookkeeping, a materialization per asset and day (351 days x 5 assets)
-  floor     server-side `COPY ... FROM 'file'` of already-clean CSVs (no client work at all)
+Methods: the original (pandas + `to_csv` + `copy_expert`), this project's path called directly, the same
+assets in one Dagster run, and the floor (a server-side COPY of clean CSVs). Each runs in its own subprocess
+on a fresh database, so its peak RSS is its own.
 
-Each method runs in its own subprocess on a fresh database of the same embedded server, so its peak RSS
-is its own. Targets (issue 11): project <= 1.0x floor, original >= 6x project, dagster <= 1.2x project, project
-peak RSS <= 300 MB and flat in the number of homes (1 home vs `--homes N`).
-
-    python -m bench.load_benchmark [--homes 5] [--keep DIR]
-"""
+    python -m bench.load_benchmark [--homes 5] [--keep DIR]"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The load benchmark's report: times, memory, issue 11's ratios, and where the time and CPU go.
+"""The load benchmark's report: times, memory, the target ratios, and where the time and CPU go.
 
 Separate from `load_benchmark.py` (which runs the methods) so each stays a readable size.
 """

@@ -2,7 +2,7 @@
 
 For each number of homes: a fresh home folder, the homes generated and the embedded server started and
 migrated (not timed: "once the environment exists"), then `smarthome run` timed in its own process, its peak
-RSS measured by a wrapper process. Targets (issue 11): `make run` for one home <= 30 s; 10 homes (5 M rows per
+RSS measured by a wrapper process. Targets: `make run` for one home <= 30 s; 10 homes (5 M rows per
 table) <= 10x one home's time, with flat memory (peak RSS 10 homes / 1 home ~1.0x).
 
     python -m bench.scale_benchmark [--homes 1,3,10] [--keep DIR]

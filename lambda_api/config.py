@@ -1,23 +1,8 @@
 """Lambda configuration: the one module of `lambda_api` that reads the environment.
 
-In AWS the template sets these variables; the local server builds an `ApiConfig` itself and hands it to
-`lambda_api.handler.configure`, so the same handler runs against the embedded PostgreSQL.
-
-| variable | meaning |
-| --- | --- |
-| `SMARTHOME_API_DATABASE_URL` | libpq URL of the database, as the read-only role |
-| `SMARTHOME_API_DB_SECRET_ARN` | instead of a URL: a Secrets Manager secret in the RDS layout |
-|  | (`host`, `port`, `username`, `password`, `dbname`) |
-| `SMARTHOME_API_KEY` | when set, every route but `/health` needs the header `x-api-key` with this value |
-| `SMARTHOME_API_BASE_URL` | the public URL the `next` links start with (a custom domain with its base path); |
-|  | unset: API Gateway's own domain and stage from the event, never the client's Host header |
-| `SMARTHOME_API_CORS_ORIGINS` | comma-separated allowed origins (`*` for any); unset: no CORS headers |
-| `SMARTHOME_API_SUMMARY_MAX_ROWS` | raw rows one `/energy/summary` page may aggregate (default 600000: a home-year) |
-| `SMARTHOME_API_SUMMARY_CONCURRENCY` | summaries running at once, database-wide; beyond: 429 (default 4; 0: none) |
-| `SMARTHOME_API_SUMMARY_FREE_ROWS` | summaries that read fewer rows take no slot (default 10080: a home-week) |
-| `SMARTHOME_API_STATEMENT_TIMEOUT_MS` | server-side cap on one query (default 5000) |
-| `SMARTHOME_API_CONNECT_TIMEOUT_S` | cap on opening a connection (default 3) |
-"""
+On AWS the deployment sets the `SMARTHOME_API_*` variables (docs/API.md lists them); the local server builds
+an `ApiConfig` itself and hands it to `lambda_api.handler.configure`, so the same handler runs against the
+embedded PostgreSQL."""
 
 from __future__ import annotations
 

@@ -1,18 +1,9 @@
 """The database connection of one execution environment: opened lazily, reused, re-opened after a failure.
 
-Lambda runs one request at a time per execution environment, so each environment owns one connection
-and keeps it across warm invocations (opening one costs more than a one-day query). A connection the
-server dropped (restart, failover, idle kill) is replaced and the read retried once; a failure on a fresh
-connection, or a query that hits the statement timeout, becomes `DatabaseUnavailable` (answered as 503).
-
-Every session is read-only and has a statement timeout, on top of the read-only role it logs in as.
-
-Statements run as server-side prepared statements (PREPARE once per connection, then EXECUTE): a page's
-statement is the same text for every day asked for, and skipping its parse and plan took 13% off the
-handler's time for a day of `/energy` here (interleaved medians; the query alone 15-25%). At most
-`MAX_PREPARED` per connection (device lists make many texts); beyond that, and for any statement
-PostgreSQL will not prepare, the plain query runs.
-"""
+One connection per environment, kept across warm invocations (opening one costs more than a one-day query);
+a dropped connection is replaced and the read retried once, anything else becomes `DatabaseUnavailable`
+(503). Sessions are read-only with a statement timeout, and pages run as server-side prepared statements
+(docs/DESIGN_NOTES.md has the why and the measurements)."""
 
 from __future__ import annotations
 

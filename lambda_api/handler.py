@@ -166,17 +166,11 @@ def _openapi(app: Any) -> Response[str]:
 class _OwnEvent:
     """Keeps the event being resolved on the resolver itself, not on Powertools' `BaseRouter` class.
 
-    `ApiGatewayResolver.resolve` stores the event in a class attribute (`BaseRouter.current_event = ...`,
-    likewise `lambda_context`), so that `Router`s included in an app can find it: one slot shared by every
-    resolver of the process. Everything after that reads `self.current_event`: the route match, the
-    validation middleware that turns the query string into the route's arguments, the response builder.
-    When two threads resolve at once (the local server, the exports' in-process client), one thread's
-    route then runs with the other's parameters; the first call of a route widens the window, since
-    validation builds the route's parameter models (`Route.dependant`) between the write and the read.
-
-    Each environment (thread) has its own resolvers, so the resolver's own attribute is enough. This is how
-    Powertools' own `HttpResolver` (ASGI) does it: properties shadowing the class attributes. Only `resolve`
-    is supported (`resolve_async` would find no event and raise).
+    Powertools stores the current event in a class attribute shared by every resolver of the process, so two
+    threads resolving at once (the local server, the exports' in-process client) could run one thread's
+    route with the other's parameters. Each environment (thread) has its own resolvers here, and these
+    properties shadow the class attributes, as Powertools' own `HttpResolver` does. Only `resolve` is
+    supported (docs/DESIGN_NOTES.md).
     """
 
     _event: Any = None

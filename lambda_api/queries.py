@@ -1,18 +1,9 @@
 """Every SQL statement the API runs, built only from allow-listed names (lambda_api.columns).
 
-Values from a request travel as query parameters (psycopg2 `%(name)s`), never as SQL text. Identifiers
-come from the allow-list, which refuses at import anything that is not a plain lower-case identifier.
-
-Pages are keyset-paginated on the primary key order (house_id, timeframe): the cursor is the key of the
-next page's first row, so pages never overlap or skip rows, and each page is one index range scan.
-Each page query also finds the row after the page, if any: that is where the next page starts.
-
-JSON pages are built by PostgreSQL: decoding 1,440 rows x 21 columns into Python objects and encoding
-them again costs the Lambda several times more than shipping one text value. Per-minute rows use one
-`concat()` call per row (a third cheaper than `json_agg` for a day of energy readings); it writes
-numbers as PostgreSQL prints them, so a NaN or Infinity, which JSON cannot hold, would come out bare:
-the caller checks with `has_non_json_number` and then asks again for the `json_agg` form.
-"""
+Request values travel as query parameters, never as SQL text; identifiers come from the allow-list. Pages
+are keyset-paginated on (house_id, timeframe), each one index range scan that also finds where the next
+page starts. JSON pages are built by PostgreSQL (one `concat()` per row; a NaN falls back to `json_agg`):
+docs/DESIGN_NOTES.md has the reasons."""
 
 from __future__ import annotations
 
@@ -201,20 +192,10 @@ def summary_page(
 ) -> Statement:
     """Per home and hour/day (in time zone `tz`): one aggregate per device, plus the readings counted.
 
-    A bucket starts at `period_start`; the first and last buckets only hold the minutes inside
-    [start, end). The cursor's time is a bucket start, and every row of that bucket or later buckets is
-    at or after it, so it can bound the scan of raw rows as well as the buckets.
-
-    The work of one page is bounded: it aggregates at most `scan` raw rows from the cursor, in primary
-    key order. The row `scan` places on (`cut`, found by an index-only walk of the key) is moved back to
-    the start of its bucket, so only whole buckets are aggregated, and when the page has no
-    (`limit` + 1)th bucket the next page starts at that cut. Whole-year requests thus cost a page's worth
-    of rows each, not a year's; a page may hold fewer than `limit` buckets (only when the data has gaps,
-    or `limit` x interval exceeds the cap). When the `scan`th row still lies in the page's first bucket,
-    the cut is the next bucket's start: that one bucket is read whole, and paging always moves forward.
-
-    Shapes: JSON is one row (rows, count, next key); "rows" (CSV) is the buckets, each followed by the
-    next key when there are no more than `limit` of them (columns `cut_house`, `cut_start`).
+    A page aggregates at most `scan` raw rows from the cursor, cut back to the start of a bucket, so a
+    whole-year request costs a page's worth of rows per page and paging always moves forward. JSON is one
+    row (rows, count, next key); "rows" (CSV) is the buckets, each with the next key (`cut_house`,
+    `cut_start`). The exact cutting rules are in docs/DESIGN_NOTES.md.
     """
     if interval not in INTERVALS:
         raise ValueError(interval)

@@ -1,19 +1,10 @@
-"""Turn a staged day (HomeC values as text) into typed, clean weather and device readings.
+"""Turn a staged day (HomeC values as text) into typed, clean weather and energy readings.
 
-Numbers are parsed strictly: a decimal or scientific-notation number, nothing else. A value that is
-not one (the `cloudCover` text in the first 58 rows of the real file, any other text, an empty field,
-NaN, ±inf) is *replaced*, never silently kept or dropped, and every replacement is counted per column
-with examples (file line, column, value) so the asset metadata can show them:
-
-* weather numbers: the nearest earlier valid reading of the same home and day, else the nearest later
-  one (weather is reported every 58 minutes, so a neighbour is the reading that was in force; for the
-  58 `cloudCover` rows this gives the first real reading, as the usual notebooks do); a day with no
-  valid reading at all gets 0.0.
-* power (kW) readings: 0.0, the original project's rule: a missing reading counts as no consumption.
-* weather text (`icon`, `summary`): an empty value takes the neighbouring reading like the numbers.
-
-Rows are never removed here: the reader already quarantined the rows that cannot be placed in time.
-"""
+Numbers are parsed strictly. A value that is not one (the `cloudCover` text of the real file's first 58
+rows, any other text, an empty field, NaN, ±inf) is replaced by rule and counted per column with examples:
+weather takes the nearest earlier valid reading of the home-day (else the nearest later, else 0.0), power
+readings become 0.0 (the original project's rule). Rows are never removed here: the reader already
+quarantined what cannot be placed in time. The reasoning is in docs/DESIGN_NOTES.md."""
 
 from __future__ import annotations
 

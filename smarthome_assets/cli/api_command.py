@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
     )
     configure(config)
     pages = dashboard_layout.static_pages(settings.dashboard_dir)  # /dashboard: what the `dashboard` asset renders
-    # Worker threads mostly wait on PostgreSQL and the sockets; handing the GIL over every 1 ms instead of
-    # 5 ms lets a thread whose query just finished go on sooner (a shorter tail with concurrent clients).
+    # Worker threads mostly wait on PostgreSQL and the sockets; a shorter GIL switch interval lets a thread
+    # whose query just finished go on sooner (a shorter tail with concurrent clients).
     sys.setswitchinterval(0.001)
     server = LocalApiServer(
         (args.host, args.port), payload_version=args.payload_version, static_pages=pages, access_log=args.access_log

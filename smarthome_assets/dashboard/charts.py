@@ -1,16 +1,9 @@
 """The dashboard's charts: pure functions from `DashboardData` to Altair (Vega-Lite) specifications.
 
-Why Vega-Lite: one library gives both outputs the issue asks for. The page runs the specs in the browser
-(the home dropdown and the period brush are Vega-Lite params, so every filter and aggregate is computed
-client-side and the page needs no server), and vl-convert renders the very same specs to PNG.
-
-Why the data is shaped like this (`records`): the page must stay light. One row per home and local day
-carries every daily figure, with the per-device kWh and the 24 hourly kW values as plain arrays in a fixed
-order; the charts unfold them with `flatten` + `window` (row_number gives the position, hence the device
-or the hour). That is ~6x smaller than one row per device or hour. Days are sent as epoch milliseconds
-of the calendar day's UTC midnight and every time scale is UTC, so a day is the same day in any browser's
-time zone; the days themselves are the homes' local days (see queries.py).
-"""
+Vega-Lite gives both outputs from one spec: the offline page filters and aggregates in the browser, and
+vl-convert renders the same specs to PNG. One row per home and local day carries every daily figure, with
+per-device and hourly values as arrays the charts unfold (about 6x lighter than a row per device or hour);
+docs/DESIGN_NOTES.md explains the shaping."""
 
 from __future__ import annotations
 

@@ -56,16 +56,15 @@ def _build_bundle(vl_version: str) -> str:
 
 
 def javascript_bundle(vl_version: str = VEGALITE_VERSION) -> str:
-    """Vega + Vega-Lite + Vega-Embed as one classic script defining `vegaEmbed` (about 0.9 MB; ~1 s to build,
-    once per process). The lock makes a render wait for a build `warm_up` started instead of building twice."""
+    """Vega + Vega-Lite + Vega-Embed as one classic script defining `vegaEmbed` (about 0.9 MB; built once per
+    process). The lock makes a render wait for a build `warm_up` started instead of building twice."""
     with _BUNDLE_LOCK:
         return _build_bundle(vl_version)
 
 
 def warm_up() -> threading.Thread:
     """Build the bundle in a background thread. A whole-chain run renders the page last, so the second it
-    takes need not wait on the critical path: vl-convert builds it in Rust without holding the GIL (measured:
-    a Python loop beside it runs at full speed)."""
+    takes need not wait on the critical path: vl-convert builds it in Rust without holding the GIL."""
     thread = threading.Thread(target=javascript_bundle, name="dashboard-bundle", daemon=True)
     thread.start()
     return thread

@@ -1,17 +1,9 @@
-"""What the dashboard reads from the warehouse (docs/WAREHOUSE.md), as plain SQL on a DB-API connection.
+"""What the dashboard reads from the warehouse (docs/WAREHOUSE.md), as plain SQL.
 
-Why plain SQL through a `Query` function (SQL -> rows): the same statements run on the local warehouse
-(PostgreSQL) and on Redshift, through the warehouse resource's session (which translates for PostgreSQL)
-or any DB-API connection. So they stay within what both databases accept: no parameters
-(nothing here comes from a user), no arrays, no generate_series, no ISODOW.
-
-Why these aggregates: the page must stay light, so nothing finer than an hour leaves the database, and
-everything the page filters on (home, day) is kept as a dimension of the rows. Days and hours are the
-home's local time (America/New_York), as the charts show them; instants in the warehouse are UTC.
-
-Energy: each reading is the mean kW over one minute, so energy in kWh = sum(kW) / 60; the warehouse
-stores it per device and hour as `fact_device_hourly.kwh`, and every kWh figure here is a sum of those.
-"""
+The same statements run on the local warehouse and on Redshift through a `Query` function (SQL -> rows),
+so they stay within what both accept (no parameters, arrays or generate_series). Nothing finer than an
+hour leaves the database; days and hours are the homes' local time (America/New_York); kWh = sum(kW) / 60,
+summed from `fact_device_hourly.kwh`."""
 
 from __future__ import annotations
 

@@ -1,19 +1,11 @@
 """One-off set-up of RDS for the platform, run as the master user by the `<name>-bootstrap` ECS task.
 
-Terraform cannot reach a private database, and the master user (its password created and rotated by RDS) should
-do as little as possible, so this task does only what needs it, and is safe to run again:
+It creates (again safely) the logins `smarthome_app` and `smarthome_api_reader` with the passwords Terraform
+put in their secrets, and the `smarthome` and `dagster` databases owned by `smarthome_app`. Passwords go as
+SCRAM-SHA-256 verifiers, never as text (RDS logs DDL); the master password reaches libpq as PGPASSWORD.
+docs/DEPLOY.md has the why.
 
-* the logins `smarthome_app` (pipeline and Dagster storage) and `smarthome_api_reader` (the API, read-only),
-  with the passwords Terraform generated into their Secrets Manager secrets;
-* `smarthome_app` owns the `smarthome` database (so its migrations create and own the tables) and a `dagster`
-  database of its own for Dagster's runs, event logs and schedules.
-
-Passwords are sent as SCRAM-SHA-256 verifiers computed here, never as text: `log_statement = ddl` (rds.tf)
-logs every ALTER ROLE, and a verifier in a log does not give the password away. The master password reaches
-libpq as PGPASSWORD (an ECS secret), so it is never an argument (process list) or read by this code.
-
-    python -m smarthome_assets.database.aws_bootstrap --host H --admin-user U --app-secret ARN --reader-secret ARN
-"""
+    python -m smarthome_assets.database.aws_bootstrap --host H --admin-user U --app-secret ARN --reader-secret ARN"""
 
 from __future__ import annotations
 

@@ -1,19 +1,10 @@
 """Load clean days into PostgreSQL: replace exactly a day range, both tables or neither.
 
-For each table, the rows of the loaded homes in [first day, last day + 1) are deleted and the caller's
-Arrow batches are streamed in with a binary COPY (ADBC ingest: no text encoding, no whole-range table in
-memory). The loader knows tables, not zones: ingestion hands it one batch reader per table.
-
-The two tables are COPYed at the same time, on two connections: the server spends a core on each (a year:
-1.7 s instead of 4.9 s one after the other). Two connections are two transactions, so they commit with
-two-phase commit: each deletes and COPYs, then `PREPARE TRANSACTION` (its changes are on disk, invisible,
-and can no longer fail to commit); once both are prepared the decision is recorded (`load_decision`) and
-both are committed. A failure before the decision rolls both back, so the previous rows stay; a process
-that dies after it leaves prepared transactions that the next load finishes (`recover_prepared_loads`).
-A server that allows no prepared transactions (PostgreSQL's default, `max_prepared_transactions = 0`) gets
-the same load in one transaction on one connection, the tables one after the other.
-The homes' statistics are recomputed from the tables right after, with fresh planner statistics.
-"""
+For each table the loaded homes' rows in the range are deleted and Arrow batches streamed in by binary
+COPY (ADBC). The two tables load at once on two connections and commit by two-phase commit, a
+`load_decision` row recording the outcome so the next load finishes what a killed one prepared; a server
+without prepared transactions gets one transaction instead. The homes' statistics are refreshed right
+after. docs/DESIGN_NOTES.md has the protocol and the measurements."""
 
 from __future__ import annotations
 
@@ -98,8 +89,8 @@ def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent: bool 
     if concurrent:
         result.rows = _load_concurrently(db, readers, homes, start, end)
         result.concurrent = True
-        # The homes' statistics and the two tables' planner statistics at once, on three connections
-        # (0.2 s instead of 0.4 s for a year); `home` itself is analysed once its rows are refreshed.
+        # The homes' statistics and the two tables' planner statistics at once, on three connections (half
+        # the time of one after the other); `home` itself is analysed once its rows are refreshed.
         with ThreadPoolExecutor(max_workers=3) as pool:
             jobs = [pool.submit(_refresh_homes, db, homes)]
             jobs += [pool.submit(_analyze, db, t) for t in queries.LOADED_TABLES.values()]
@@ -202,7 +193,7 @@ def recover_prepared_loads(db: PostgresDatabase) -> dict[str, bool]:
 
 
 def _analyze(db: PostgresDatabase, *tables: str) -> None:
-    """Fresh statistics for the planner: without them a one-day API query took 65 ms instead of 7.8 ms
-    (autovacuum had not analysed the tables minutes after a year's load)."""
+    """Fresh statistics for the planner: autovacuum may not have analysed the tables minutes after a big load,
+    and the API's one-day query then takes several times longer (docs/DESIGN_NOTES.md)."""
     with _autocommit(db) as cur:
         cur.execute(queries.analyze(tables))

@@ -1,15 +1,9 @@
 """The resources of the code location, chosen per environment (`SMARTHOME_ENV`: local by default, or aws).
 
-local: a directory as the object store and the embedded PostgreSQL server (operational database and
-warehouse), the API handler called in-process. aws: S3, RDS by URL with SSL, the deployed API over HTTPS,
-Redshift.
-
-The library classes hold no Dagster. Each resource here is a `ConfigurableResource` that carries the
-configuration and hands the assets the library object (`create_resource`), so the UI shows every setting
-and the assets stay plain (`dg.ResourceParam[ObjectStore]`). Secrets are `dg.EnvVar`s: Dagster resolves
-them in the run's process when the resource starts, and never logs or stores their values. Everything not
-secret comes from the one settings reader (`settings.py`).
-"""
+Each is a `ConfigurableResource` that shows its settings in the UI and hands the assets the plain library
+object (`create_resource`). Secrets are `dg.EnvVar`s, resolved in the run's process and never logged; the
+rest comes from the one settings reader (`settings.py`). local: a directory, the embedded PostgreSQL, the
+handler in-process. aws: S3, RDS with SSL, the deployed API over HTTPS, Redshift."""
 
 from datetime import datetime
 from typing import Any

@@ -1,22 +1,10 @@
-"""The API client: pages of the read API, over HTTP or by invoking its Lambda handler.
+"""The API client: pages of the read API, over HTTP or by invoking its Lambda handler in this process.
 
-With a `base_url` it calls the deployed API (API Gateway) over HTTPS, as the original ETL Lambda did.
-Without one it builds the API Gateway events itself and hands them to `lambda_api.handler.handler`
-in this process, configured to read `database`: the same code path as in AWS minus the network, so the
-local pipeline exercises the real handler, its validation, pagination and encoding.
-
-Pages are read as JSON at up to 10,000 rows (`{"data": [...], "next": url|null, "next_cursor": ...}`)
-and followed through `next_cursor` until there is none. JSON rather than the API's CSV because the API
-builds JSON pages inside PostgreSQL, while it encodes CSV pages value by value in Python: measured on the
-full synthetic year, the handler took 10 ms for a day of both tables as JSON and 27-33 ms as CSV, and
-turning the JSON into CSV here (orjson, Arrow) costs about 8 ms. A page of 10,000 energy rows is about
-5 MB of JSON, under Lambda's 6 MB response limit.
-
-Connection failures, 429 and 5xx answers are retried with exponential backoff a bounded number of
-times; other 4xx answers are not (retrying cannot fix a bad request) and fail at once with the API's
-own message. One `ApiSession` may be shared by threads: the Lambda handler keeps one warm environment
-(connection) per thread, and the HTTP transport one connection pool per thread.
-"""
+With a `base_url` it calls the deployed API over HTTPS, as the original ETL did; without one it hands API
+Gateway events to the real handler (local_api/lambda_handler.py), the same code path minus the network.
+Pages are JSON of up to 10,000 rows, followed by `next_cursor` (JSON rather than the API's CSV: cheaper for
+the handler, docs/DESIGN_NOTES.md). Failures, 429 and 5xx are retried with bounded backoff, other 4xx fail
+at once; a session may be shared by threads."""
 
 from __future__ import annotations
 

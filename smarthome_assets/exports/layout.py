@@ -1,16 +1,9 @@
-"""Where the daily exports live in the object store, what their CSV files hold, and which file is current.
+"""Where the daily exports live in the object store (docs/GLOSSARY.md), what their CSV files hold, and
+which file is current.
 
-exports/<table>/date=<day>/<table>_<day>_<stamp>.csv   one export of a table's day (table: weather, energy)
-exports/homes/homes_<stamp>.csv                        the homes as the API listed them, once per export run
-exports/manifests/date=<day>.json                      the day's current files, with their row counts
-
-`<stamp>` is the UTC time of the export run (20261127T020000Z). Files are never overwritten: a re-run
-writes new files and then replaces the day's manifest, the commit marker, in one atomic put. A reader
-(the warehouse load) follows the manifest, so a run that dies half-way leaves the previous files current.
-
-The CSV header of an export is exactly the column list of its warehouse staging table (`EXPORT_COLUMNS`):
-the API's CSV columns, in the API's order, which follow homec/contract.py.
-"""
+Files are never overwritten: a re-run writes new files, then replaces the day's manifest (the commit marker)
+in one put, so a run that dies half-way leaves the previous files current. An export's CSV header is exactly
+its warehouse staging table's column list (`EXPORT_COLUMNS`)."""
 
 from __future__ import annotations
 

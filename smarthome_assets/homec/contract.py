@@ -1,20 +1,9 @@
 """The HomeC.csv contract: the single place that knows the source file's shape.
 
-HomeC.csv (Kaggle, "Smart Home Dataset with weather Information") has 32 columns: a unix `time`,
-18 power readings in kW and 13 weather columns. Everything else in the project (the generator, the
-reader, the cleaning, the SQL tables, the API allow-lists, the warehouse) derives its column lists from
-here, so a column is never spelled twice.
-
-Known quirks of the real file (see docs/ARCHITECTURE.md):
-
-* `time` starts at 1451624400 (2016-01-01 05:00 UTC) and goes up by 1 per row although readings are one
-  a minute; the timestamp of a row is therefore ``TIMEFRAME_ORIGIN + (time - TIME_ORIGIN) minutes``.
-* `cloudCover` holds the literal string ``cloudCover`` in the first 58 rows.
-* weather columns change only every 58 rows;
-* `use [kW]` == `House overall [kW]` and `gen [kW]` == `Solar [kW]` on every row;
-* numbers may use scientific notation (``3.33E-05``);
-* the last line is junk: a non-numeric `time` and 31 empty fields.
-"""
+32 columns: a unix `time`, 18 power readings in kW and 13 weather columns. The generator, reader, cleaning,
+SQL tables, API allow-lists and warehouse all derive their column lists from here. The real file's quirks
+(`time` counting rows, the `cloudCover` text, weather every 58 rows, `use` = `House overall`, scientific
+notation, a junk last line) are listed in docs/DESIGN_NOTES.md."""
 
 from __future__ import annotations
 

@@ -1,20 +1,9 @@
 """The reader's exact pass: every line of a damaged file classified, and the good ones handed to the parser.
 
-The fast pass parses with quoting off, because a HomeC file has no quoted fields and one stray `"` with
-quoting on once joined the rest of a file into a single field. So at the first sign of damage (a quote, a
-NUL byte, a parse error, a line count that disagrees) this pass walks the physical lines once:
-
-* a line that cannot be a row is quarantined with its reason and column;
-* a line holding `"` is first tried as RFC 4180 quoting: a record whose quoted values close within a few
-  lines and that parses (strictly) into exactly the 32 fields is one record, even over several physical
-  lines (a summary written as `"Partly<newline>Cloudy"`). Its values have their white space normalised
-  (`Partly Cloudy`) and it is handed to the parser as one line. A value that keeps a comma or a quote after
-  unquoting cannot travel in a HomeC row: the whole record is quarantined once, named as one record. A quote
-  that is not RFC 4180 quoting (a stray `"`) is damage, as before, and only its own line is quarantined.
-
-Line accounting stays exact: each physical line is a staged row, a quarantined row, or one of the extra
-lines of a multi-line record (`joined_lines`), and the three add up to the lines counted on the bytes.
-"""
+A line holding `"` is first tried as RFC 4180 quoting: quotes that close within a few lines around exactly
+32 fields make one record (white space normalised, `Partly Cloudy`), handed to the parser as one line; a
+value that keeps a comma or quote is quarantined once, as one record. Any other damage quarantines its own
+line. Each physical line is staged, quarantined, or an extra line of a multi-line record (`joined_lines`)."""
 
 from __future__ import annotations
 

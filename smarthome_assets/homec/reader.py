@@ -1,22 +1,10 @@
 """Read a HomeC-shaped CSV strictly, in bounded memory, and split it into days, losing no line.
 
-Every physical line after the header ends up staged or quarantined, and the count of lines comes from
-the raw bytes (source_file.LineCountingReader), not from the parser, so the accounting can fail.
-
-The parser never treats `"` as quoting (a HomeC file has no quoted fields): with quoting on, one stray
-quote made pyarrow join the rest of the file into a single field and the rows vanished. A line holding a
-`"`, a NUL byte, bytes that are not UTF-8, or the wrong number of fields is quarantined with its line,
-column and reason. Files that cannot be HomeC at all (a wrong header or separator, a pandas index column,
-an archive, `time` in milliseconds, days none of which are partitions) fail with a `SourceFormatError`
-naming file, line, column, the reason and what to do; no library error escapes as a traceback.
-
-Two passes only when needed: the fast pass parses with pyarrow assuming a clean file; at the first sign
-of damage (a malformed row, a quote or NUL byte seen, a line count that disagrees) the exact pass walks
-the lines once, classifies the damaged ones, and the parse restarts on the good lines alone, whose line
-numbers are then known exactly. The real file and generated years take the fast pass.
-
-Each row's `timeframe` is `TIMEFRAME_ORIGIN + (time - TIME_ORIGIN)` minutes (see rows.py).
-"""
+Physical lines are counted on the bytes, apart from the parser, so the accounting can fail. The fast pass
+parses with quoting off; at the first sign of damage the exact pass (exact_pass.py) classifies every line
+and the parse restarts on the good ones. Files that cannot be HomeC fail with one `SourceFormatError`
+naming file, line, column, reason and what to do. A row's `timeframe` is `TIMEFRAME_ORIGIN + (time -
+TIME_ORIGIN)` minutes (rows.py)."""
 
 from __future__ import annotations
 
@@ -66,9 +54,8 @@ __all__ = [
 ]
 
 #: Bytes of CSV parsed at a time: bounds memory whatever the file size. pyarrow's streaming reader reads
-#: about 32 blocks ahead of the parser whatever `use_threads` says (measured: 65 MB of 2 MB reads alive after
-#: the first batch), so the block size sets the peak: a year's load peaked at 309 MB with 2 MB blocks and
-#: 259 MB with 1 MB, in the same time (alternating runs); 512 kB was 10-20% slower. 8 MB was slower still.
+#: about 32 blocks ahead of the parser, so the block size sets the peak; 1 MB gave the lowest peak at the
+#: same speed (docs/DESIGN_NOTES.md).
 PARSE_BLOCK_BYTES = 1 << 20
 _SIGNED_DIGITS = re.compile(rb"^-?[0-9]{1,24}$")
 

@@ -1,10 +1,9 @@
 """The storage format of the staging and clean zones: Arrow IPC files (Feather v2), uncompressed.
 
 Why not Parquet: a zone holds one small file per home and day (1,440 rows), and for files that small the
-per-file cost dominates. Measured on a full synthetic year (351 files): Parquet lz4 write 0.47 s and read
-0.80-1.11 s; Arrow IPC uncompressed write 0.08 s and read 0.02 s (memory-mapped, zero-copy). The price is
-size (about 2x Parquet), which matters little for an intermediate zone; the raw zone keeps the source CSV
-and the exports are CSV.
+per-file cost dominates; Arrow IPC wrote about 6x and read about 40x faster on a year (memory-mapped,
+zero-copy; docs/DESIGN_NOTES.md). The price is size (about 2x Parquet), which matters little for an
+intermediate zone.
 """
 
 from __future__ import annotations

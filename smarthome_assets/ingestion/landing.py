@@ -1,18 +1,9 @@
 """Land a delivery of the incoming zone and stage it by day (the work behind the sensor and `raw_csv`).
 
-Each landing is atomic, on a directory and on S3 alike. Everything a landing writes goes under a new
-version (`...@<version>` keys: the staged days, the raw copy); the delivery's manifest, one object
-written last in one put, is the switch that makes the version current; only then are the previous
-version's objects deleted. A landing killed at any point leaves the previous manifest pointing at the
-previous version's objects, intact, so "unchanged, skipped" is true whenever the manifest says so.
-(The old scheme overwrote the staged days in place before the manifest: a kill between the two left
-the new version's rows staged under the old manifest.)
-
-A delivery whose fingerprint (size + mtime / ETag) or, failing that, checksum matches its manifest is
-skipped without being re-read. A new delivery with the same bytes as a current delivery of the same
-home is a duplicate: nothing is written. A rejected file (SourceFormatError) leaves nothing: its
-partial version is removed and the registry is saved only after staging succeeded.
-"""
+Atomic on a directory and on S3: everything goes under a new version, and the delivery's manifest, written
+last in one put, makes it current; only then are the previous version's objects deleted. An unchanged
+delivery (fingerprint or checksum) is skipped, a duplicate of a current delivery of the same home writes
+nothing, and a rejected file leaves nothing."""
 
 from __future__ import annotations
 
@@ -200,8 +191,8 @@ def _stage(store, path: Path, manifest: Manifest, axis: TimeAxis, written: list[
     """Parse the file and write each day's staged object, the writes on a thread of their own.
 
     A write is mostly system calls (creating the file and its folders; an S3 PUT's round trip) that
-    release the GIL, so the reader parses on meanwhile: a year's landing spent 0.3-0.5 s of its 1.2-1.5 s
-    in these writes. One writer keeps them in order (a day a restarted read emits again is written again,
+    release the GIL, so the reader parses on meanwhile (a good part of a landing's time is these writes).
+    One writer keeps them in order (a day a restarted read emits again is written again,
     after the first). Every key is in `written` before its write starts, and the pool is drained before
     an error leaves, so the caller's cleanup never races a write.
     """

@@ -1,23 +1,10 @@
 """An HTTP server on localhost that hands every API request to the Lambda handler.
 
-Each request becomes an API Gateway event (payload 2.0 by default, 1.0 on request) and goes to
-`lambda_api.handler.handler`, the function Lambda runs. Worker threads come from a fixed pool and the
-handler keeps one warm environment (connection, resolvers) per thread, so the pool behaves like a set of
-warm Lambda environments.
-
-Connections are not workers. One asyncio loop owns every socket: it reads each request head under a
-deadline and hands only complete requests to the pool, then waits for the connection's next request
-without holding a worker. A thread per connection (what `http.server` does) let 48 keep-alive clients
-starve a 32-thread pool (one request waited 19 s) and let clients that send their headers slowly hold
-workers until `/health` could not be answered. Here an idle or slow client costs a coroutine, a request
-head must arrive within `header_timeout`, and requests wait for a worker in arrival order.
-
-Like API Gateway, the server answers what it refuses itself (request line too long: 414, headers too
-large: 431, too slow: 408, malformed: 400) in the API's JSON error format, not as an HTML page.
-
-Static pages (the dashboard) are served from files by exact path before anything reaches the Lambda,
-behind the same API key as the API when one is configured (see `_authorized`).
-"""
+Each request becomes an API Gateway event (payload 2.0, or 1.0) for the real handler; a fixed pool of
+worker threads, each with its warm environment, behaves like warm Lambda environments. One asyncio loop
+owns the sockets and hands only complete requests to the pool, so slow or idle clients cannot hold
+workers (docs/DESIGN_NOTES.md). Like API Gateway it answers what it refuses itself (414, 431, 408, 400)
+in the API's JSON error format, and serves static pages (the dashboard) behind the same API key."""
 
 from __future__ import annotations
 

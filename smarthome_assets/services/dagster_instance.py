@@ -1,15 +1,9 @@
-"""The local Dagster instance (`$SMARTHOME_HOME/dagster`): its folder holds dagster.yaml, compute logs and
-schedule state; `smarthome run` and `smarthome dev` put its run, event and schedule storage in the embedded
-PostgreSQL server (database `dagster`) with event batches. Without a server (`local_instance(path)`, tests)
-it is Dagster's SQLite default in the folder.
+"""The local Dagster instance (`$SMARTHOME_HOME/dagster`): dagster.yaml, compute logs and schedule state.
 
-Why not SQLite for `make run`: a range run records one materialization per asset and day (a year of 7 daily
-assets: 2,457), and SQLite storage writes each on its own (a new engine, a commit and a close per event, and
-again for its asset index): about 13 ms each here, 32 s of a 52 s `make run`. dagster-postgres writes a
-batch of them in one INSERT when `DAGSTER_EVENT_BATCH_SIZE` is set (SQLite storage ignores the setting).
-The server is the one `make run` starts anyway, and the same storage as on AWS, where deploy/dagster.aws.yaml
-points it at RDS.
-"""
+`smarthome run` and `smarthome dev` keep its runs, events and schedules in the embedded PostgreSQL server
+(database `dagster`) with event batches, as on AWS with RDS; SQLite wrote each per-day event on its own and
+was several times slower (docs/DESIGN_NOTES.md). Without a server (`local_instance(path)`, tests) it is
+Dagster's SQLite default."""
 
 from __future__ import annotations
 
@@ -145,7 +139,7 @@ def local_instance(path: Path, storage_url: str | None = None) -> dg.DagsterInst
 def run_instance(dagster_home: Path, pgdata: Path) -> dg.DagsterInstance:
     """The instance `smarthome run` executes in: storage in the embedded server's `dagster` database, and
     one connection kept open for the run's events (what Dagster's webserver does; its storage otherwise
-    opens a connection per write: about 500 for a year, 2 s of `make run`). 0: no statement timeout."""
+    opens a connection per write, hundreds for a year). 0: no statement timeout."""
     instance = local_instance(dagster_home, embedded_storage_url(pgdata))
     instance.optimize_for_webserver(statement_timeout=0, pool_recycle=3600, max_overflow=4)
     return instance

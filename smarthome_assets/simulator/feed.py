@@ -1,18 +1,10 @@
 """The feed simulator behind `smarthome simulate`: homes delivering HomeC-shaped CSV files into the incoming
-zone with real, recent timestamps, the way a live platform receives them.
+zone (docs/GLOSSARY.md) with real, recent timestamps, the way a live platform receives them.
 
-What it writes, in the incoming zone's convention (docs/GLOSSARY.md):
-
-* `incoming/<home>/_source.json` declaring the `unix_seconds` time axis (the reading's real time);
-* a backlog: one file per home and complete past day, `incoming/<home>/<day>.csv` (the last `days` days);
-* then, while it runs, a delta per home with the minutes completed since its previous delivery:
-  `incoming/<home>/<day>T<HHMM>.csv`.
-
-Mishaps, each on request and in its own tick after the backlog so each shows as its own run: `duplicate`
-(a backlog day's bytes under another name), `malformed` (a delta with one line cut short, as after a
-crash), `late` (a backlog day held back, then delivered), `correction` (a backlog day first delivered
-half, then re-delivered whole under the same name). The object store writes every file atomically.
-"""
+Each home declares the `unix_seconds` time axis, delivers a backlog of its last complete days, then a delta
+of the minutes completed since its previous delivery on every tick. Mishaps on request, one per tick after
+the backlog: `duplicate`, `malformed` (a line cut short), `late` (a day held back), `correction` (a day
+delivered half, then whole under the same name)."""
 
 from __future__ import annotations
 

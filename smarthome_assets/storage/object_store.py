@@ -79,8 +79,8 @@ def _resolved_root(root: str) -> str:
 
 def _temporary_beside(path: Path) -> tuple[int, str]:
     """A new temporary file in the target's folder (renamed over the target once written), making the
-    folder only when it is missing: `mkdir` of a folder that exists cost 0.1-0.5 ms here, for each of a
-    year's 1,750 staged and clean objects, most of them in folders that exist."""
+    folder only when it is missing: a `mkdir` of a folder that exists is not free, and most of a year's
+    staged and clean objects go into folders that exist."""
     try:
         return tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     except FileNotFoundError:
@@ -96,8 +96,8 @@ class LocalObjectStore(ObjectStore):
 
     def _path(self, key: str) -> Path:
         """The key's file. A key cannot leave the store (an absolute key or `..` past the root is refused);
-        checked on the string, because resolving every component on disk cost a year's load about 0.4 s
-        of CPU (thousands of objects). Links inside the folder are followed, as for any local path."""
+        checked on the string, because resolving every component on disk is a measurable part of a year's
+        load (thousands of objects). Links inside the folder are followed, as for any local path."""
         root = _resolved_root(self.root)
         path = os.path.normpath(os.path.join(root, key))
         if not path.startswith(root + os.sep) and path != root:

@@ -1,20 +1,10 @@
 """The translation layer: the warehouse's Redshift SQL, carried out on PostgreSQL.
 
-The SQL in warehouse/sql/ is written once, in Redshift's dialect, within the subset the two databases
-share. Only two kinds of statement need translating for the local `postgres` dialect:
-
-* CREATE TABLE with Redshift's physical-design clauses. `DISTSTYLE`/`DISTKEY` (how rows spread over
-  slices) and column `ENCODE` have no PostgreSQL meaning and are dropped. `SORTKEY (cols)` becomes a
-  BRIN index on the same columns: Redshift prunes sorted blocks by the min/max of each block (zone
-  maps), which is what BRIN keeps, and like a sort key it costs next to nothing to maintain on loads
-  that arrive in key order. `BACKUP NO` (not kept in snapshots: rebuilt from source) becomes
-  `UNLOGGED` (not crash-safe: rebuilt from source).
-* COPY from S3. It is parsed into a `CopyCommand`; the postgres dialect reads the listed objects from the
-  object store and streams them into `COPY ... FROM STDIN` (see warehouse/objects.py).
-
-Everything else passes through unchanged, after a check that it uses none of the Redshift-only words
-this layer knows: a statement that would silently mean something else locally is refused instead.
-"""
+The SQL in warehouse/sql/ is written once, in Redshift's dialect. Locally, CREATE TABLE drops DISTSTYLE,
+DISTKEY and ENCODE, turns SORTKEY into a BRIN index and BACKUP NO into UNLOGGED; COPY from S3 reads the
+objects from the store into `COPY ... FROM STDIN`. Anything else passes unchanged, unless it uses a
+Redshift-only word this layer knows: such a statement is refused rather than run differently
+(docs/WAREHOUSE.md)."""
 
 from __future__ import annotations
 

@@ -1,16 +1,9 @@
 """The warehouse: one interface, two dialects (plain classes; defs/resources.py makes them resources).
 
-* `RedshiftWarehouse` connects to Amazon Redshift, Serverless or provisioned (PostgreSQL wire protocol, port
-  5439, SSL required, IAM temporary credentials or a password) with psycopg2 and sends the warehouse's
-  Redshift SQL as written; COPY reads the export files from S3 itself,
-  authorised by the cluster's IAM role.
-* `PostgresWarehouse` (the local default) runs the same statements on a PostgreSQL database, through the
-  translation layer (warehouse/dialect.py); COPY from the object store is carried out by reading the
-  objects and streaming them into `COPY ... FROM STDIN`.
-
-A session is one transaction: committed when the `with` block ends normally, rolled back on any error,
-and never committed if the process dies, so a load is all or nothing.
-"""
+`RedshiftWarehouse` sends the Redshift SQL as written over psycopg2 (SSL, IAM temporary credentials or a
+password), and COPY reads the exports from S3 itself. `PostgresWarehouse` (the local default) runs the same
+statements through the translation layer (dialect.py). A session is one transaction, so a load is all or
+nothing."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ CREATE TABLE device (
 );
 
 -- weather and energy_consuming_device carry house_id without a FOREIGN KEY: the per-row trigger it adds
--- more than doubles the bulk load time (measured: 2.1 s -> 5.9 s for a year). The loader checks instead,
+-- more than doubles the bulk load time (docs/DESIGN_NOTES.md). The loader checks instead,
 -- in the same transaction, that every loaded house_id is in `home` (database/loading.py).
 CREATE TABLE weather (
     house_id             integer          NOT NULL,

@@ -1,9 +1,8 @@
 """The ingestion job: land, clean and load a day range into PostgreSQL (the folder's group, one run per range).
 
 In-process executor: the steps run one after the other anyway (each asset needs the previous one), and
-the multiprocess executor starts a process per step that imports the whole project again; for a day's
-run requested by the incoming sensor that was most of the run's time (FACTS: 16 s vs 5.6 s for a tiny
-range).
+the multiprocess executor starts a process per step that imports the whole project again, most of a small
+run's time (docs/DESIGN_NOTES.md).
 """
 
 import dagster as dg

@@ -1,32 +1,9 @@
 """Synthetic HomeC.csv files: one believable smart home per file, in exactly the real file's format.
 
-Why this exists: the pipeline has to run, be demonstrated and be tested without the Kaggle file (130 MB,
-one home, not ours to redistribute). Files written here are indistinguishable from HomeC.csv by format,
-so every reader, cleaning rule and check is exercised on the real quirks (see :mod:`.contract`):
-
-* the header is :data:`contract.RAW_HEADER`; LF line endings, no BOM, no quoting;
-* ``time`` counts up by one per row from :data:`contract.TIME_ORIGIN` although rows are a minute apart;
-* ``cloudCover`` is the text ``cloudCover`` in the first :data:`contract.CLOUD_COVER_TEXT_ROWS` rows;
-* weather changes only every :data:`contract.WEATHER_PERIOD_ROWS` rows;
-* ``use [kW]`` and ``House overall [kW]`` (``gen [kW]`` and ``Solar [kW]``) carry the same text;
-* kW readings are whole multiples of 1/60,000 kW like the real meter's, written like the real file:
-  ``0.932833333`` (9 decimals at most, trailing zeros dropped), ``0`` and below 0.0001 kW scientific
-  notation with an upper-case ``E`` (``1.67E-05``); weather numbers have 2 decimals at most (``10``, ``9.07``),
-  ``precipIntensity`` 4 and ``windBearing`` none;
-* one junk row ends the file: a non-numeric ``time`` and 31 empty fields.
-
-The numbers come from a small physical model rather than a replay, so charts look like a real house in the
-US north-east (local time is UTC-5, the file starts at local midnight): seasonal and daily temperature
-cycles, furnaces that work harder in the cold, solar generation by day and more in summer, fridge and wine
-cellar compressors cycling, appliance spikes around meals, and a whole-house ``use`` that always exceeds the
-metered circuits (lights, range, laundry, air conditioning and plugs are not metered separately). Homes
-differ by seeded habits and equipment; the weather depends only on the seed (the homes of one seed share a
-town), and everything is deterministic for a given seed.
-
-Speed: the values are vectorised with numpy per block of days, and the text is built with pyarrow
-(kW text by lookup into a table of every possible reading, weather text once per weather period, rows
-joined in C++), so a full year (about 130 MB) takes a few seconds and memory does not grow with the rows.
-"""
+The pipeline runs, is shown and is tested without the Kaggle file, so these files carry every quirk of the
+real one (docs/DESIGN_NOTES.md lists them) and numbers from a small physical model of a US north-east house:
+seasons, furnaces, solar, compressors, meals, a whole-house `use` above the metered circuits. Homes differ by
+seeded habits; everything is deterministic per seed, vectorised, and a year takes about a second."""
 
 from __future__ import annotations
 

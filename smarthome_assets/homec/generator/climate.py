@@ -37,7 +37,7 @@ _UTC_OFFSET_HOURS = -5
 # 2016-01-01, the first day of the file, was a Friday (Monday = 0).
 FIRST_WEEKDAY = 4
 
-# Ranges seen in the full real file (FACTS.md), used to keep the weather believable.
+# Ranges seen in the full real file (docs/DESIGN_NOTES.md), used to keep the weather believable.
 TEMPERATURE_F = (-12.64, 93.72)
 HUMIDITY = (0.13, 0.98)
 PRESSURE_HPA = (986.4, 1042.5)
