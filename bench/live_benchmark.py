@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, embedded_storage_url, ensure_dagster_home
 from smarthome_assets.settings import project_root
+from smarthome_assets_tests.support.processes import stop_group
 
 HISTORY_DAYS = 3
 DELTA_ROWS = 60
@@ -84,12 +84,7 @@ def latency(deltas: int, work: Path) -> list[float]:
             phases = _phases(dagster_home, wall)
             print(f"  delta {k}: {DELTA_ROWS} rows served by the API {figures[-1]:.1f}s after the drop{phases}")
     finally:
-        if daemon.poll() is None:
-            os.killpg(daemon.pid, signal.SIGTERM)
-            try:
-                daemon.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(daemon.pid, signal.SIGKILL)
+        stop_group(daemon)
         embedded_postgres.stop_server(home / "postgres")
     return figures
 

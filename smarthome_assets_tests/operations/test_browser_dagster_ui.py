@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -25,6 +24,7 @@ import pytest
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.support.browser import offline_page, require_chromium, screenshot
 from smarthome_assets_tests.support.paths import REPO
+from smarthome_assets_tests.support.processes import stop_group
 
 pytestmark = pytest.mark.browser
 
@@ -115,11 +115,7 @@ def project(tmp_path_factory):
         _wait_for_page(f"{base}/assets")
         yield base, run.stdout, home
     finally:
-        os.killpg(dev.pid, signal.SIGTERM)  # the process group this fixture started: webserver, daemon, code servers
-        try:
-            dev.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(dev.pid, signal.SIGKILL)
+        stop_group(dev, grace_seconds=30)  # the group this fixture started: webserver, daemon, code servers
         embedded_postgres.stop_server(home / "postgres")
 
 

@@ -8,7 +8,6 @@ queued run coordinator, the default run launcher), in its own process group, end
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from smarthome_assets.services import embedded_postgres
 from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, embedded_storage_url, ensure_dagster_home
 from smarthome_assets.settings import project_root
 from smarthome_assets_tests.support.homec_files import minutes, write
+from smarthome_assets_tests.support.processes import stop_group
 
 BOUND_SECONDS = 80
 
@@ -32,16 +32,6 @@ def _rows(url: str) -> int:
             return cur.fetchone()[0]
     except psycopg2.Error:
         return 0  # the run has not created the tables yet
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=15)
 
 
 @pytest.mark.slow
@@ -74,6 +64,6 @@ def test_a_dropped_file_reaches_postgresql_through_the_daemon(tmp_path):
         print(f"dropped -> rows in PostgreSQL: {time.monotonic() - dropped:.1f}s")
         assert _rows(url) == 90
     finally:
-        _stop(daemon)
+        stop_group(daemon)
         log.close()
         embedded_postgres.stop_server(home / "postgres")

@@ -21,6 +21,7 @@ import pytest
 from smarthome_assets.defs.operations.dead_runs import dead_run_check, runs_execute_here, worker_pid
 from smarthome_assets.services.dagster_instance import LOCAL_DAGSTER_YAML, RUN_MONITORING, local_instance
 from smarthome_assets_tests.support.paths import LOCATIONS
+from smarthome_assets_tests.support.processes import stop_group
 
 LOCATION = LOCATIONS / "sleepy_location.py"
 BIN = Path(sys.executable).parent
@@ -113,12 +114,7 @@ def test_killed_runs_are_marked_failed_and_the_queue_moves(tmp_path):
         assert {statuses[r] for r in killed} == {dg.DagsterRunStatus.FAILURE}
         assert statuses[waiting] == dg.DagsterRunStatus.SUCCESS
     finally:
-        os.killpg(daemon.pid, signal.SIGTERM)
-        try:
-            daemon.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(daemon.pid, signal.SIGKILL)
-            daemon.wait(timeout=10)
+        stop_group(daemon, grace_seconds=20)
 
 
 def test_the_dead_run_check_fails_a_killed_run_at_once_and_spares_a_live_one(tmp_path):

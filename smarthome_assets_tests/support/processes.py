@@ -1,0 +1,23 @@
+"""Stopping a server the tests (or benchmarks) started in its own process group (`start_new_session=True`).
+
+A process started by a non-interactive shell may ignore SIGINT and SIGTERM, and Dagster's daemon and
+`dagster dev` start children of their own: the whole group is asked to stop, then killed if it does not.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+
+def stop_group(process: subprocess.Popen, grace_seconds: float = 15) -> None:
+    """SIGTERM the process's group, SIGKILL it after `grace_seconds`; returns once the leader is reaped."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=15)
