@@ -9,7 +9,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,8 +18,8 @@ from pathlib import Path
 from smarthome_assets.homec import contract
 from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, embedded_storage_url, ensure_dagster_home
-from smarthome_assets.settings import project_root
+from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV
+from smarthome_assets_tests.support.daemon import operational_url, start_daemon
 from smarthome_assets_tests.support.processes import stop_group
 
 HISTORY_DAYS = 3
@@ -53,23 +52,13 @@ def _served_rows(url: str, first_row: int, rows: int) -> int:
 
 def latency(deltas: int, work: Path) -> list[float]:
     home = work / "home"
-    dagster_home = ensure_dagster_home(home / "dagster", embedded_storage_url(home / "postgres"))  # as `make dev`
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMARTHOME_", "DAGSTER_"))}
-    env.update({"SMARTHOME_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **DAGSTER_PROCESS_ENV})
-    url = embedded_postgres.server_url(home / "postgres", "smarthome")
+    url = operational_url(home)
     (source,) = generate_homes(work / "data", days=HISTORY_DAYS + 1, seed=7)
     folder = home / "object_store" / "incoming" / "bench"
     folder.mkdir(parents=True)
     history_rows = HISTORY_DAYS * contract.MINUTES_PER_DAY
     _drop(folder, "history.csv", _split(source, 0, history_rows))
-    daemon = subprocess.Popen(
-        [str(Path(sys.executable).parent / "dagster-daemon"), "run", "-w", str(project_root() / "workspace.yaml")],
-        cwd=project_root(),
-        env=env,
-        stdout=(work / "daemon.log").open("wb"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    daemon = start_daemon(home, work / "daemon.log")
     figures = []
     try:
         started = time.monotonic()
@@ -81,7 +70,7 @@ def latency(deltas: int, work: Path) -> list[float]:
             _drop(folder, f"delta-{k:03d}.csv", _split(source, first, first + DELTA_ROWS))
             _wait(lambda f=first: _served_rows(url, f, DELTA_ROWS) == DELTA_ROWS, dropped, 180, f"delta {k}")
             figures.append(time.monotonic() - dropped)
-            phases = _phases(dagster_home, wall)
+            phases = _phases(home / "dagster", wall)
             print(f"  delta {k}: {DELTA_ROWS} rows served by the API {figures[-1]:.1f}s after the drop{phases}")
     finally:
         stop_group(daemon)

@@ -39,7 +39,7 @@ from smarthome_assets.ingestion.landing import current_manifests, land_delivery
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.services.dagster_instance import STORAGE_DATABASE, apply_dagster_process_env, run_instance
+from smarthome_assets.services.dagster_instance import STORAGE_DATABASE, apply_bulk_run_env, run_instance
 from smarthome_assets.storage.object_store import LocalObjectStore
 
 ASSETS = dg.load_assets_from_modules([ingestion_assets])
@@ -165,7 +165,7 @@ METHODS = {"original": method_original, "project": method_project, "dagster": me
 
 def _open_run_instance(pgdata: Path, workdir: Path) -> None:
     """A fresh instance as `smarthome run` opens it (its schema created here, not on the clock)."""
-    apply_dagster_process_env()
+    apply_bulk_run_env()
     embedded_postgres.drop_database(pgdata, STORAGE_DATABASE)
     shutil.rmtree(workdir / "dagster", ignore_errors=True)
     _INSTANCE["dagster"] = run_instance(workdir / "dagster", pgdata)

@@ -26,7 +26,7 @@ from smarthome_assets.ingestion.landing import deliver_local
 from smarthome_assets.ingestion.watch import LANDED_BY_TAG
 from smarthome_assets.lib.partitions import FIRST_DAY, range_tags
 from smarthome_assets.services.dagster_instance import (
-    apply_dagster_process_env,
+    apply_bulk_run_env,
     local_instance,
     run_instance,
 )
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         f"environment {settings.env}, home {settings.home}",
         flush=True,
     )
-    apply_dagster_process_env()
+    apply_bulk_run_env()
     if settings.env == "local":
         instance = run_instance(settings.dagster_home, settings.pgdata)
     else:

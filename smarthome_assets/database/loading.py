@@ -73,6 +73,8 @@ def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent: bool 
         cur = conn.cursor()
         try:
             _require_homes(cur, homes)
+            cur.execute(queries.HOMES_WITH_READINGS_IN, parameters=(start, end))
+            homes = result.homes = sorted(set(homes) | {row[0] for row in cur.fetchall()})
             if concurrent is None:
                 cur.execute(queries.MAX_PREPARED)
                 concurrent = cur.fetchone()[0] >= len(queries.LOADED_TABLES)
@@ -112,6 +114,8 @@ def _refresh_homes(db: PostgresDatabase, homes: list[int]) -> None:
 
 
 def _replace(cur, table: str, target: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> int:
+    if not homes:
+        return 0  # no home has or had readings in the range: nothing to replace
     cur.execute(queries.delete_range(table), parameters=(homes, start, end))
     return int(cur.adbc_ingest(target, reader(), mode="append"))
 

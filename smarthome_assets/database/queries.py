@@ -54,7 +54,14 @@ MISSING_HOMES = "SELECT h FROM unnest($1::integer[]) AS h WHERE h NOT IN (SELECT
 
 def delete_range(table: str) -> str:
     """Rows of the given homes in [start, end): what a load of that range replaces."""
-    return f"DELETE FROM {LOADED_TABLES[table]} WHERE house_id = ANY($1) AND timeframe >= $2 AND timeframe < $3"
+    return (
+        f"DELETE FROM {LOADED_TABLES[table]} WHERE house_id = ANY($1::integer[]) AND timeframe >= $2 AND timeframe < $3"
+    )
+
+
+#: Homes with readings in [start, end) by their statistics: a load replaces their rows too, so a home whose
+#: deliveries no longer cover the range loses its rows there (its statistics are refreshed after every load).
+HOMES_WITH_READINGS_IN = "SELECT house_id FROM home WHERE first_reading < $2 AND last_reading >= $1"
 
 
 def refresh_home_stats() -> str:
@@ -62,12 +69,13 @@ def refresh_home_stats() -> str:
     return """
 UPDATE home AS h
 SET first_reading = w.first_reading, last_reading = w.last_reading,
-    weather_rows = w.n, energy_rows = e.n, updated_at = now()
-FROM (SELECT house_id, min(timeframe) AS first_reading, max(timeframe) AS last_reading, count(*) AS n
-      FROM weather WHERE house_id = ANY($1) GROUP BY house_id) AS w
-JOIN (SELECT house_id, count(*) AS n FROM energy_consuming_device WHERE house_id = ANY($1)
-      GROUP BY house_id) AS e USING (house_id)
-WHERE h.house_id = w.house_id
+    weather_rows = coalesce(w.n, 0), energy_rows = coalesce(e.n, 0), updated_at = now()
+FROM unnest($1::integer[]) AS ids(house_id)
+LEFT JOIN (SELECT house_id, min(timeframe) AS first_reading, max(timeframe) AS last_reading, count(*) AS n
+           FROM weather WHERE house_id = ANY($1::integer[]) GROUP BY house_id) AS w USING (house_id)
+LEFT JOIN (SELECT house_id, count(*) AS n FROM energy_consuming_device WHERE house_id = ANY($1::integer[])
+           GROUP BY house_id) AS e USING (house_id)
+WHERE h.house_id = ids.house_id
 """
 
 

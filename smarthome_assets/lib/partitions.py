@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from smarthome_assets.homec import contract
+from smarthome_assets.lib.transient import retried_when_transient
 
 FIRST_DAY: date = contract.TIMEFRAME_ORIGIN.date()
 
@@ -27,9 +28,11 @@ WRITER_POOL = "smarthome_writer"
 
 
 def daily_asset(**kwargs):
-    """`dg.asset` for a daily-partitioned asset that takes a whole day range in one run."""
+    """`dg.asset` for a daily-partitioned asset that takes a whole day range in one run, its step retried
+    when it fails for a transient reason (lib/transient.py)."""
     kwargs.setdefault("pool", WRITER_POOL)
-    return dg.asset(partitions_def=daily_partitions, backfill_policy=single_run, **kwargs)
+    decorate = dg.asset(partitions_def=daily_partitions, backfill_policy=single_run, **kwargs)
+    return lambda compute: decorate(retried_when_transient(compute))
 
 
 def partition_days(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> list[date]:

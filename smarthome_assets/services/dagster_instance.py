@@ -20,25 +20,26 @@ from sqlalchemy.engine import URL
 
 from smarthome_assets.services import embedded_postgres
 
-#: Process settings for Dagster itself.
-#: - A range run records one "materialization planned" event per asset (with the range) instead of one per
-#:   asset and day: for a year of 7 daily assets that is 7 events instead of 2,457. Dagster's documented
-#:   trade-off: if such a run fails, its partitions show as missing rather than failed in the UI (the run
-#:   itself shows as failed).
-#: - The materializations of a range (one per day) are stored in batches of up to this many events (a
-#:   year's range of one asset is one batch). Used by dagster-postgres; SQLite storage stores them one by one.
-DAGSTER_PROCESS_ENV = {
-    "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1",
-    "DAGSTER_EVENT_BATCH_SIZE": "1000",
-}
+#: Process settings for Dagster itself, in every process that runs steps: the materializations of a range
+#: (one per day) are stored in batches of up to this many events (a year's range of one asset is one batch).
+#: Used by dagster-postgres; SQLite storage stores them one by one.
+DAGSTER_PROCESS_ENV = {"DAGSTER_EVENT_BATCH_SIZE": "1000"}
+
+#: Added for `smarthome run`'s one bulk run only: it records one "materialization planned" event per asset
+#: (with the range) instead of one per asset and day (5 instead of 1,755 for a year, several seconds less).
+#: Dagster's trade-off: if such a run fails, its days show as missing rather than failed in the UI. Live
+#: runs (the daemon's: a day or two each) keep the per-day events, so a day whose last run failed shows as
+#: failed in the asset's partitions; `smarthome status` lists such days either way.
+BULK_RUN_ENV = {**DAGSTER_PROCESS_ENV, "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS": "1"}
 
 #: The database on the embedded server that holds the local instance's runs and events.
 STORAGE_DATABASE = "dagster"
 
 
-def apply_dagster_process_env() -> None:
-    """Set DAGSTER_PROCESS_ENV in this process unless the user set those variables already."""
-    for name, value in DAGSTER_PROCESS_ENV.items():
+def apply_bulk_run_env() -> None:
+    """Set BULK_RUN_ENV in this process (the one that runs `smarthome run`'s steps) unless the user set those
+    variables already."""
+    for name, value in BULK_RUN_ENV.items():
         os.environ.setdefault(name, value)
 
 
@@ -55,9 +56,20 @@ RUN_MONITORING = {
     "cancel_timeout_seconds": 180,
     "max_runtime_seconds": 3600,
     "max_resume_run_attempts": 0,
+    # A run killed inside a step never gives back that step's slot of the `smarthome_writer` pool, and every
+    # later run waits for it: Dagster frees the slots of a run this long after it ended.
+    "free_slots_after_run_end_seconds": 30,
 }
 
-LOCAL_DAGSTER_YAML = """\
+#: Dagster's run retries (the daemon re-executes a failed run from its failed step, as a new run of the same
+#: run group): for a run whose process died (marked failed by run monitoring or `dead_run_check`), at most
+#: twice. A run that failed in a step (a blocking check, a rejected file, a bug) is not retried: that is a
+#: data or code error, and retrying would fail the same way. Transient errors inside a step (a connection
+#: refused, a server restarting) are retried within the run by the step itself (lib/transient.py).
+RUN_RETRIES = {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False}
+
+LOCAL_DAGSTER_YAML = (
+    """\
 # Written by smarthome: local instance (rewritten when smarthome changes it; remove this line to keep edits).
 telemetry:
   enabled: false
@@ -71,7 +83,11 @@ concurrency:
     default_limit: 1
     granularity: op
 run_monitoring:
-""" + "".join(f"  {key}: {str(value).lower()}\n" for key, value in RUN_MONITORING.items())
+"""
+    + "".join(f"  {key}: {str(value).lower()}\n" for key, value in RUN_MONITORING.items())
+    + "run_retries:\n"
+    + "".join(f"  {key}: {str(value).lower()}\n" for key, value in RUN_RETRIES.items())
+)
 
 #: How every dagster.yaml this module ever wrote begins: such a file is ours to bring up to date.
 _OURS = "# Written by smarthome"

@@ -155,3 +155,22 @@ def test_the_cli_runs_the_days_a_shorter_redelivery_gave_up_and_withdraws_a_reje
     assert days == [] and [o.delivery.path for o in rejected] == ["bad/bad.csv"]
     incoming.withdraw(store, rejected[0].delivery)
     assert store.list_keys("incoming/bad/") == [] and [h.name for h in HomeRegistry.load(store).homes] == ["home"]
+
+
+def test_a_day_a_redelivery_no_longer_covers_loses_the_rows_even_in_a_run_of_its_own(tmp_path, fresh_database):
+    """The sensor runs each contiguous stretch of touched days on its own. When a re-delivery moves a home's
+    rows from day 1 to day 3, day 1's run has no staged rows of that home at all: its old rows must still go
+    (PostgreSQL holds exactly the current deliveries, whatever range a run covers)."""
+    url, _ = fresh_database
+    store = LocalObjectStore(root=str(tmp_path / "store"))
+    (tmp_path / "h").mkdir()
+    source = write(tmp_path / "h" / "feed.csv", minutes(60))
+    assert materialize(resources(store, url, [source]), "2016-01-01", "2016-01-01").success
+    assert rows_per_day(url) == {(1, "2016-01-01"): 60}
+    write(source, minutes(60, start=2 * 1440))  # the same delivery, now on day 3 only
+    assert materialize(resources(store, url, [source]), "2016-01-03", "2016-01-03").success
+    assert materialize(resources(store, url, []), "2016-01-01", "2016-01-01").success  # day 1 alone, no homes
+    assert rows_per_day(url) == {(1, "2016-01-03"): 60}
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT weather_rows, energy_rows, first_reading::date::text FROM home")
+        assert cur.fetchall() == [(60, 60, "2016-01-03")]

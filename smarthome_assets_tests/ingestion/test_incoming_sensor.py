@@ -24,6 +24,7 @@ from smarthome_assets.exports import layout as export_layout
 from smarthome_assets.homec.generator import generate_homes
 from smarthome_assets.ingestion import incoming, watch
 from smarthome_assets.ingestion.landing import current_manifests
+from smarthome_assets.ingestion.registry import HomeRegistry
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
 from smarthome_assets_tests.support.whole_chain import whole_chain_resources
@@ -206,3 +207,38 @@ def test_the_sensor_on_s3_and_a_live_feed_in_unix_seconds(tmp_path, s3_bucket):
     assert manifest.rows_per_day == {"2026-11-29": 60, "2026-11-30": 60}
     again = sensor(dg.build_sensor_context(cursor=result.cursor, resources={"object_store": store}))
     assert isinstance(again, dg.SkipReason)
+
+
+def test_ten_new_homes_in_one_tick_each_on_other_days_all_reach_every_store(live, tmp_path):
+    """Onboarding a fleet: ten homes appear in one tick, each delivering a different day. Landing registers all
+    ten before any run starts; each run loads only its own days' homes, and its checks judge only those, so
+    every run succeeds and every home reaches PostgreSQL, the exports and the warehouse."""
+    defs, _sensor, resources, instance, url, warehouse_url = live
+    store = resources["object_store"]
+    sources = generate_homes(tmp_path / "fleet", homes=10, days=21, seed=5)
+    days = {}
+    for i, source in enumerate(sources):
+        header, *lines = source.read_text().splitlines()
+        k = 2 * i + 1  # UTC days 2016-01-02, 01-04, ...: no two homes share a day, no two runs touch
+        first = BOUNDS[1] + (k - 1) * 1440
+        drop(store, f"fleet-{i:02d}", "first.csv", [header, *lines[first : first + 1440]], tmp_path)
+        days[f"fleet-{i:02d}"] = f"2016-01-{k + 1:02d}"
+    february = build_incoming_sensor(clock=lambda: datetime(2016, 2, 1, tzinfo=UTC))  # every day has its partition
+    _, requests, _ = tick(defs, february, resources, instance, None)
+    assert len(requests) == 10  # one run per home's day, every one of them succeeded (tick asserts it)
+    ids = {home.name: home.house_id for home in HomeRegistry.load(store).homes}
+    for home, day in days.items():
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM energy_consuming_device WHERE house_id = %s "
+                "AND (timeframe AT TIME ZONE 'UTC')::date = %s",
+                (ids[home], day),
+            )
+            assert cur.fetchone()[0] == 1440, home
+        assert export_layout.DayManifest.load(store, day).files["energy"].rows == 1440, home
+        with psycopg2.connect(warehouse_url) as conn, conn.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM fact_energy_minute WHERE house_id = %s AND date_key = %s",
+                (ids[home], int(day.replace("-", ""))),
+            )
+            assert cur.fetchone()[0] == 1440, home

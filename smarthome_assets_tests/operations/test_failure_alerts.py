@@ -4,14 +4,14 @@ message, checked against a real HTTP receiver on loopback and a real Dagster ins
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import pytest
 
 from smarthome_assets.defs.operations.alerts import run_failure_alerts
 from smarthome_assets.defs.resources import resources_for_env
-from smarthome_assets.lib.partitions import daily_partitions
+from smarthome_assets.lib.partitions import daily_partitions, range_tags
 from smarthome_assets.monitoring.alerts import AlertSink, FailureRecord, WebhookError, post_webhook
 from smarthome_assets.services.dagster_instance import local_instance
 from smarthome_assets.settings import load_settings
@@ -98,3 +98,37 @@ def test_the_webhook_setting_reaches_the_resource_through_the_environment(monkey
     resources = resources_for_env(load_settings())
     with dg.build_resources({"alerts": resources["alerts"], "object_store": resources["object_store"]}) as built:
         assert not built.alerts.webhook_configured
+
+
+@dg.asset(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run())
+def lands_fine() -> dg.MaterializeResult:
+    return dg.MaterializeResult()
+
+
+@dg.asset(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(), deps=[lands_fine])
+def fails_after() -> None:
+    raise ValueError("boom")
+
+
+@dg.asset(partitions_def=daily_partitions, backfill_policy=dg.BackfillPolicy.single_run(), deps=[fails_after])
+def never_reached() -> dg.MaterializeResult:
+    return dg.MaterializeResult()
+
+
+def test_the_alert_names_the_runs_whole_selection_and_its_days(tmp_path):
+    """Not only the failed step's asset: every asset the run was to materialize, and the range it covered."""
+    instance = local_instance(tmp_path / "dagster")
+    store = LocalObjectStore(root=str(tmp_path / "store"))
+    sink = AlertSink(store=store)
+    cursor = _evaluate(instance, None, sink)
+    job = dg.define_asset_job("three_steps", selection=[lands_fine, fails_after, never_reached])
+    defs = dg.Definitions(assets=[lands_fine, fails_after, never_reached], jobs=[job])
+    result = defs.get_job_def("three_steps").execute_in_process(
+        instance=instance, tags=range_tags(date(2026, 11, 27), date(2026, 11, 29)), raise_on_error=False
+    )
+    assert not result.success
+    _evaluate(instance, cursor, sink)
+    [record] = list_alerts(store, datetime.now(UTC).date().isoformat())
+    assert record["assets"] == ["fails_after", "lands_fine", "never_reached"]
+    assert record["partitions"] == "2026-11-27...2026-11-29"
+    assert list(record["failed_steps"]) == ["fails_after"]

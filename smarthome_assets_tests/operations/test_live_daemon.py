@@ -7,18 +7,13 @@ queued run coordinator, the default run launcher), in its own process group, end
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import psycopg2
 import pytest
 
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets.services.dagster_instance import DAGSTER_PROCESS_ENV, embedded_storage_url, ensure_dagster_home
-from smarthome_assets.settings import project_root
+from smarthome_assets_tests.support.daemon import operational_url, start_daemon
 from smarthome_assets_tests.support.homec_files import minutes, write
 from smarthome_assets_tests.support.processes import stop_group
 
@@ -37,20 +32,8 @@ def _rows(url: str) -> int:
 @pytest.mark.slow
 def test_a_dropped_file_reaches_postgresql_through_the_daemon(tmp_path):
     home = tmp_path / "home"
-    dagster_home = ensure_dagster_home(home / "dagster", embedded_storage_url(home / "postgres"))  # as `make dev`
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SMARTHOME_", "DAGSTER_"))}
-    env.update({"SMARTHOME_HOME": str(home), "DAGSTER_HOME": str(dagster_home), **DAGSTER_PROCESS_ENV})
-    url = embedded_postgres.server_url(home / "postgres", "smarthome")  # up before the runs need it
-    daemon_bin = Path(sys.executable).parent / "dagster-daemon"
-    log = (tmp_path / "daemon.log").open("wb")
-    daemon = subprocess.Popen(
-        [str(daemon_bin), "run", "-w", str(project_root() / "workspace.yaml")],
-        cwd=project_root(),
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
+    url = operational_url(home)  # up before the runs need it
+    daemon = start_daemon(home, tmp_path / "daemon.log")
     try:
         incoming = home / "object_store" / "incoming" / "kitchen"
         incoming.mkdir(parents=True)
@@ -65,5 +48,4 @@ def test_a_dropped_file_reaches_postgresql_through_the_daemon(tmp_path):
         assert _rows(url) == 90
     finally:
         stop_group(daemon)
-        log.close()
         embedded_postgres.stop_server(home / "postgres")

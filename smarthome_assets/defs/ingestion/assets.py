@@ -156,14 +156,14 @@ def homes(
     postgres: dg.ResourceParam[PostgresDatabase],
 ):
     apply_migrations(postgres.url())
-    registry = HomeRegistry.load(object_store)
     # Only the homes with rows in the run's days (a run for day D touches only what D needs); the newest
-    # landed delivery's checksum stands for the home's source.
+    # landed delivery's checksum stands for the home's source. The registry is read after the manifests: a
+    # landing saves it before switching its manifest, so every home seen here is in it.
     newest = {m.house_id: m for m in manifests_for_days(current_manifests(object_store), partition_days(context))}
+    registry = HomeRegistry.load(object_store)
+    loaded = [home for home in registry.homes if home.house_id in newest]
     with postgres.connect() as conn, conn.cursor() as cur:
-        for home in registry.homes:
-            if home.house_id not in newest:
-                continue
+        for home in loaded:
             sha = newest[home.house_id].sha256
             cur.execute(queries.UPSERT_HOME, (home.house_id, home.name, home.source_file, sha))
             for column in contract.POWER_COLUMNS:
@@ -184,7 +184,7 @@ def homes(
         devices = dict(cur.fetchall())
     return dg.MaterializeResult(
         metadata={"homes": dg.MetadataValue.md(checks.homes_markdown(rows, devices)), "dagster/row_count": len(rows)},
-        check_results=checks.homes_results(registry, devices),
+        check_results=checks.homes_results([h.house_id for h in loaded], len(registry.homes), devices),
     )
 
 

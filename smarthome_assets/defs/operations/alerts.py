@@ -7,9 +7,8 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from smarthome_assets.lib.failures import step_failures
+from smarthome_assets.lib.run_history import RANGE_END, RANGE_START, run_assets
 from smarthome_assets.monitoring.alerts import AlertSink, FailureRecord, WebhookError
-
-RANGE_START, RANGE_END = "dagster/asset_partition_range_start", "dagster/asset_partition_range_end"
 
 
 def failure_record(context: dg.RunFailureSensorContext, now: datetime | None = None) -> FailureRecord:
@@ -24,7 +23,7 @@ def failure_record(context: dg.RunFailureSensorContext, now: datetime | None = N
         error = "; ".join(f"step {step}: {cause}" for step, cause in failed.items())
     else:  # the run failed outside any step: a dead worker, a timeout, a resource that would not start
         error = context.failure_event.message or "run failed"
-    assets = sorted(key.to_user_string() for key in (run.asset_selection or []))
+    assets = sorted(key.to_user_string() for key in run_assets(context.instance, run))
     return FailureRecord(
         run_id=run.run_id,
         job_name=run.job_name,
