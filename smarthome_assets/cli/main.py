@@ -10,6 +10,7 @@ from smarthome_assets.cli import (
     db_command,
     dev_command,
     generate_command,
+    query_command,
     run_command,
     simulate_command,
 )
@@ -17,7 +18,7 @@ from smarthome_assets.cli.errors import one_line
 from smarthome_assets.lib.dagster_warnings import quiet_known_warnings
 
 #: Subcommand modules, each exposing `add_parser(subparsers)` and `run(args)`, in the order `--help` lists them.
-COMMANDS = (generate_command, run_command, simulate_command, db_command, api_command, dev_command)
+COMMANDS = (generate_command, run_command, query_command, simulate_command, db_command, api_command, dev_command)
 
 
 def build_parser() -> argparse.ArgumentParser:
