@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -132,9 +133,12 @@ def write_day(store: ObjectStore, day: date, manifest: DayManifest) -> dict[str,
     return files
 
 
-def write_days(store: ObjectStore, days: list[date], progress: Callable[[str], None] | None = None) -> LakeReport:
-    """Every day's current export into the lake. All manifests are checked before anything is written, so a
-    day range with an unexported day changes nothing."""
+def write_days(
+    store: ObjectStore, days: list[date], progress: Callable[[str], None] | None = None, workers: int = 2
+) -> LakeReport:
+    """Every day's current export into the lake, `workers` days at a time (Arrow's parsing and Parquet's encoding
+    release the GIL). All manifests are checked before anything is written, so a day range with an unexported
+    day changes nothing; a failure stops the range with the days written so far complete and current."""
     manifests: dict[date, DayManifest] = {}
     missing = []
     for day in days:
@@ -149,8 +153,13 @@ def write_days(store: ObjectStore, days: list[date], progress: Callable[[str], N
             "(materialize daily_exports for these days first); the lake is unchanged"
         )
     report = LakeReport()
-    for done, (day, manifest) in enumerate(sorted(manifests.items()), start=1):
-        report.days[str(day)] = write_day(store, day, manifest)
-        if progress and (done % 60 == 0 or done == len(manifests)):
-            progress(f"lake: {done}/{len(manifests)} days")
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lake") as pool:
+        ordered = sorted(manifests.items())
+        for done, (day, files) in enumerate(
+            zip((d for d, _ in ordered), pool.map(lambda item: write_day(store, *item), ordered), strict=True),
+            start=1,
+        ):
+            report.days[str(day)] = files
+            if progress and (done % 60 == 0 or done == len(manifests)):
+                progress(f"lake: {done}/{len(manifests)} days")
     return report
