@@ -74,7 +74,7 @@ def files_read(conn, sql: str, params: list[str]) -> str:
     scans = [(int(a), int(b)) for a, b in re.findall(r"Scanning Files:\s*(\d+)\s*/\s*(\d+)", text)]
     total = sum(int(n) for n in re.findall(r"Total Files Read:\s*(\d+)", text))
     listed = sum(b for _, b in scans)
-    return f"read {total} lake file(s)" + (f" of {listed} ({len(scans)} scan(s) pruned by date)" if scans else "")
+    return f"read {total} lake file(s)" + (f" of {listed} (pruned by date)" if scans else " (no date filter)")
 
 
 def run(args: argparse.Namespace) -> int:
