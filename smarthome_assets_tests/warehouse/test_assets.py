@@ -134,8 +134,9 @@ def test_a_changed_past_day_is_exported_again_and_only_it(chain):
         instance.report_runless_asset_event(dg.AssetMaterialization("rds_tables", partition=day.isoformat()))
     after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
     requested = {k.to_user_string(): after.get_requested_partitions(k) for k in defs.resolve_all_asset_keys()}
-    # the warehouse load of that day is requested in the same tick, after its export (one run)
+    # the warehouse load and the lake of that day are requested in the same tick, after its export (one run)
     assert {k: v for k, v in requested.items() if v} == {
         "daily_exports": {"2016-01-02"},
         "redshift_tables": {"2016-01-02"},
+        "lake_parquet": {"2016-01-02"},
     }
