@@ -18,6 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from smarthome_assets.database.connection import PostgresUrl
+from smarthome_assets.lake.engine import Lake
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore
 from smarthome_assets.warehouse.resource import PostgresWarehouse
@@ -48,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
                 "object_store": LocalObjectStore(root=str(root / "store")),
                 "warehouse": PostgresWarehouse(database=PostgresUrl(database_url=url)),
                 "dashboard_dir": str(root / "home" / "dashboard"),
+                "postgres": PostgresUrl(database_url=url),  # the stores table shows it as unavailable
+                "lake": Lake(LocalObjectStore(root=str(root / "store"))),
             }
             for run in range(1, args.repeat + 1):
                 _materialize_once(run, resources)

@@ -38,6 +38,10 @@ class Settings:
     redshift_workgroup: str = ""
     redshift_cluster_identifier: str = ""
     redshift_user: str = ""
+    #: aws: the Glue database of the lake's tables (Athena, and Spectrum's external schema), and the IAM role
+    #: Redshift Spectrum reads the lake with. Empty: no partitions are registered, no external schema is made.
+    lake_glue_database: str = ""
+    spectrum_iam_role: str = ""
 
     @property
     def redshift_iam(self) -> bool:
@@ -63,6 +67,16 @@ class Settings:
     @property
     def generated_data_dir(self) -> Path:
         return self.home / "data"
+
+    @property
+    def lake_duckdb_path(self) -> Path:
+        """The DuckDB database with the lake's views (kept current by `lake_parquet`; any DuckDB client opens it)."""
+        return self.home / "lake.duckdb"
+
+    @property
+    def lake_cache_dir(self) -> Path:
+        """Where an S3 lake is mirrored for DuckDB (changed files only)."""
+        return self.home / "lake_cache"
 
     @property
     def dashboard_dir(self) -> Path:
@@ -93,6 +107,8 @@ def load_settings() -> Settings:
         redshift_workgroup=os.environ.get("SMARTHOME_REDSHIFT_WORKGROUP", "").strip(),
         redshift_cluster_identifier=os.environ.get("SMARTHOME_REDSHIFT_CLUSTER_ID", "").strip(),
         redshift_user=os.environ.get("SMARTHOME_REDSHIFT_USER", "").strip(),
+        lake_glue_database=os.environ.get("SMARTHOME_LAKE_GLUE_DATABASE", "").strip(),
+        spectrum_iam_role=os.environ.get("SMARTHOME_SPECTRUM_IAM_ROLE", "").strip(),
         alert_webhook_set=bool(os.environ.get(ALERT_WEBHOOK_VARIABLE, "").strip()),
     )
 

@@ -36,15 +36,17 @@ def test_definitions_load_with_every_asset_grouped_by_its_folder():
         "rds_tables": "ingestion",
         "daily_exports": "exports",
         "redshift_tables": "warehouse",
+        "lake_parquet": "lake",
         "dashboard": "dashboard",
     }
     assert {j.name for j in loaded.jobs} == {"ingestion_job", "daily_exports_job", "dashboard_job"}
     specs = {spec.key.to_user_string(): spec for assets_def in loaded.assets for spec in assets_def.specs}
     assert all(spec.owners and "dagster/code_references" in spec.metadata for spec in specs.values())
     tables = {k for k, spec in specs.items() if "dagster/table_name" in spec.metadata}
-    assert tables == {"homes", "rds_tables", "redshift_tables"}
+    assert tables == {"homes", "rds_tables", "redshift_tables", "lake_parquet"}
     assert "dagster/column_schema" in specs["rds_tables"].metadata
-    resources = ["alerts", "api_client", "dashboard_dir", "object_store", "postgres", "sources", "warehouse"]
+    resources = ["alerts", "api_client", "dashboard_dir", "lake", "lake_duckdb", "object_store", "postgres"]
+    resources += ["sources", "warehouse"]
     assert sorted(loaded.resources) == resources
 
 

@@ -13,6 +13,8 @@ from smarthome_assets.database import queries
 from smarthome_assets.exports import layout as export_layout
 from smarthome_assets.homec import contract
 from smarthome_assets.ingestion import layout as landing_layout
+from smarthome_assets.lake import layout as lake_layout
+from smarthome_assets.lake import query as lake_query
 from smarthome_assets.lib import keys
 from smarthome_assets_tests.support.paths import REPO
 
@@ -38,7 +40,7 @@ def _sql_tables(*paths) -> set[str]:
 
 
 def test_every_layer_of_the_glossary_is_checked():
-    assert len(_table()) == 7
+    assert len(_table()) == 9
 
 
 def test_the_assets_are_named_as_in_the_glossary():
@@ -93,3 +95,23 @@ def test_the_code_calls_each_dataset_by_one_name(dataset):
     from smarthome_assets.ingestion.clean_days import SCHEMAS
 
     assert dataset in SCHEMAS and dataset in queries.LOADED_TABLES and dataset in export_layout.DAY_TABLES
+
+
+def test_the_lake_uses_the_glossary_names():
+    """Its files, its DuckDB views and Glue tables (deploy/terraform/lake.tf), and the named queries' tables."""
+    table = _table()
+    files = table["lake files (asset `lake_parquet`)"]
+    for dataset in ("energy", "weather"):
+        assert lake_layout.part_key(dataset, "2016-01-01").startswith(files[dataset][0])
+    tables = table["lake tables (DuckDB views; on AWS the Glue tables, and Spectrum's schema lake)"]
+    assert tables["energy"] == ["energy"] and tables["weather"] == ["weather"]
+    assert set(lake_layout.TABLES) == {"energy", "weather"}
+    terraform = (REPO / "deploy" / "terraform" / "lake.tf").read_text()
+    assert re.search(r"lake_columns = \{\s*energy\s*=.*\n\s*weather\s*=", terraform)
+    from smarthome_assets.warehouse.sql_files import SPECTRUM_SCHEMA
+
+    assert SPECTRUM_SCHEMA == "lake"
+    used = set()
+    for named in lake_query.named_queries().values():
+        used |= {n for pair in re.findall(r"(?:FROM|JOIN) (\w+)", named.sql) for n in [pair]}
+    assert used == set(lake_layout.TABLES)

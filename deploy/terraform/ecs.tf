@@ -40,6 +40,8 @@ locals {
     SMARTHOME_REDSHIFT_DATABASE  = var.redshift_database
     SMARTHOME_REDSHIFT_WORKGROUP = aws_redshiftserverless_workgroup.this.workgroup_name
     SMARTHOME_REDSHIFT_IAM_ROLE  = aws_iam_role.redshift_copy.arn
+    SMARTHOME_LAKE_GLUE_DATABASE = aws_glue_catalog_database.lake.name
+    SMARTHOME_SPECTRUM_IAM_ROLE  = aws_iam_role.spectrum.arn
   } : { name = k, value = v }]
   # libpq reads PGPASSWORD itself, so SMARTHOME_DATABASE_URL carries no password.
   dagster_secrets = [

@@ -52,7 +52,7 @@ resource "aws_redshiftserverless_namespace" "this" {
   manage_admin_password            = true
   admin_password_secret_kms_key_id = aws_kms_key.this.arn
   kms_key_id                       = aws_kms_key.this.arn
-  iam_roles                        = [aws_iam_role.redshift_copy.arn]
+  iam_roles                        = [aws_iam_role.redshift_copy.arn, aws_iam_role.spectrum.arn] # spectrum: lake.tf
   default_iam_role_arn             = aws_iam_role.redshift_copy.arn
   log_exports                      = ["userlog", "connectionlog", "useractivitylog"]
 }

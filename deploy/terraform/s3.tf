@@ -94,6 +94,17 @@ resource "aws_s3_bucket_lifecycle_configuration" "data" {
   }
 
   rule {
+    id     = "athena-results-expire"
+    status = "Enabled"
+    filter {
+      prefix = "${var.s3_prefix}/athena-results/"
+    }
+    expiration {
+      days = 7
+    }
+  }
+
+  rule {
     id     = "everything-tidy"
     status = "Enabled"
     filter {}

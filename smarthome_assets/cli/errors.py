@@ -16,6 +16,7 @@ from pathlib import Path
 import psycopg2
 
 from smarthome_assets.homec.reader import SourceFormatError
+from smarthome_assets.lake.query import LakeQueryError
 from smarthome_assets.services.embedded_postgres import EmbeddedServerError
 
 
@@ -48,6 +49,8 @@ def one_line(exc: BaseException) -> str:
     """The message the user sees for `exc`."""
     if isinstance(exc, (CommandError, EmbeddedServerError, SourceFormatError)):
         return str(exc)
+    if isinstance(exc, LakeQueryError):
+        return f"LakeQueryError: {exc}"
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         where = f" ({exc.filename})" if exc.filename else ""
         return f"the disk is full{where}: free some space, then run the command again"

@@ -11,6 +11,7 @@ from smarthome_assets.cli import (
     db_command,
     dev_command,
     generate_command,
+    query_command,
     run_command,
     simulate_command,
     status_command,
@@ -22,6 +23,7 @@ from smarthome_assets.lib.dagster_warnings import quiet_known_warnings
 COMMANDS = (
     generate_command,
     run_command,
+    query_command,
     simulate_command,
     status_command,
     backfill_command,

@@ -15,6 +15,7 @@ from smarthome_assets.dashboard import layout as dashboard_layout
 from smarthome_assets.exports.layout import DayManifest
 from smarthome_assets.exports.reconcile import newest_exported_day
 from smarthome_assets.ingestion.landing import current_manifests, merged_reasons
+from smarthome_assets.lake import layout as lake_layout
 from smarthome_assets.lib.failures import step_failures
 from smarthome_assets.settings import Settings
 from smarthome_assets.warehouse.loader import table_rows
@@ -69,6 +70,17 @@ def warehouse_rows(settings: Settings, resources: dict[str, Any]) -> list[tuple[
     return rows
 
 
+def lake_rows(settings: Settings, resources: dict[str, Any]) -> list[tuple[str, str]]:
+    lake = resources["lake"]
+    rows = []
+    for table in lake_layout.TABLES:
+        keys = lake.keys(table)
+        rows.append((table, f"{len(keys):,} day files" + (f" ({keys[0]} ...)" if keys else "")))
+    rows.append(("lake", lake.store.uri(lake_layout.PREFIX)))
+    rows.append(("query it", 'smarthome query "select count(*) from energy"  (DuckDB; Athena on AWS)'))
+    return rows
+
+
 def dashboard_rows(settings: Settings, resources: dict[str, Any]) -> list[tuple[str, str]]:
     page = dashboard_layout.local_page(settings.dashboard_dir)
     if not page.is_file():
@@ -86,6 +98,7 @@ SECTIONS: tuple[tuple[str, Section], ...] = (
     ("source files", source_rows),
     ("exports (daily CSV files through the API)", export_rows),
     ("warehouse (star schema)", warehouse_rows),
+    ("lake (Parquet; DuckDB locally, Athena and Spectrum on AWS)", lake_rows),
     ("dashboard", dashboard_rows),
 )
 

@@ -70,8 +70,9 @@ def warm_up() -> threading.Thread:
     return thread
 
 
-def render(data: DashboardData, generated_at: datetime) -> RenderedDashboard:
-    """The page (all homes, interactive) and the PNGs (the first home, whole period)."""
+def render(data: DashboardData, generated_at: datetime, stores_table: str = "") -> RenderedDashboard:
+    """The page (all homes, interactive) and the PNGs (the first home, whole period). `stores_table`: the HTML
+    table of the three stores' rows and kWh per month (agreement.table_html), shown under the charts."""
     seconds: dict[str, float] = {}
     started = time.perf_counter()
     datasets = charts.records(data)
@@ -81,7 +82,7 @@ def render(data: DashboardData, generated_at: datetime) -> RenderedDashboard:
 
     started = time.perf_counter()
     bundle = javascript_bundle()
-    page = page_html(data, data_json, bundle, generated_at).encode("utf-8")
+    page = page_html(data, data_json, bundle, generated_at, stores_table).encode("utf-8")
     seconds["html"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -110,7 +111,7 @@ def _script_json(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
 
 
-def page_html(data: DashboardData, spec_json: str, bundle: str, generated_at: datetime) -> str:
+def page_html(data: DashboardData, spec_json: str, bundle: str, generated_at: datetime, stores_table: str = "") -> str:
     """The whole HTML document: header, controls, the chart, and the inlined libraries."""
     first, last = data.first_day, data.last_day
     homes = ", ".join(h.name for h in data.homes)
@@ -128,6 +129,12 @@ def page_html(data: DashboardData, spec_json: str, bundle: str, generated_at: da
         library_kb=f"{len(bundle.encode('utf-8')) / 1024:,.0f}",
         bundle=bundle,
         spec=spec_json,
+        stores=(
+            '<h2>Three stores, one truth</h2><p class="note">Energy readings and kWh per month in PostgreSQL, '
+            "the warehouse (fact_energy_minute) and the lake (Parquet, read with DuckDB).</p>" + stores_table
+        )
+        if stores_table
+        else "",
     )
 
 
@@ -148,6 +155,10 @@ _TEMPLATE = """<!DOCTYPE html>
   #dashboard {{ margin-top: 8px; }}
   #dashboard-error {{ color: #b00020; font-weight: bold; }}
   footer {{ margin-top: 18px; }}
+  h2 {{ font-size: 17px; margin: 22px 0 4px; }}
+  #stores-agree {{ border-collapse: collapse; font-size: 13px; }}
+  #stores-agree th, #stores-agree td {{ border: 1px solid #ccc; padding: 2px 8px; text-align: right; }}
+  #stores-agree tr[data-agree="NO"] {{ background: #fdd; }}
 </style>
 </head>
 <body data-state="loading">
@@ -158,6 +169,7 @@ hourly facts). Days and hours are local time ({tz}). {choose}; every chart follo
 <div id="controls"></div>
 <div id="dashboard"></div>
 <p id="dashboard-error"></p>
+{stores}
 <footer>Works offline: {versions} are inlined in this page ({library_kb} KB); chart spec and data {data_kb} KB.
 </footer>
 <script>{bundle}</script>

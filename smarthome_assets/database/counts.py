@@ -31,3 +31,22 @@ def rows_per_day(db: PostgresDatabase, days: list[date]) -> dict[str, dict[str, 
         for (_house, day), n in counts.items():
             per_day[dataset][day] += n
     return per_day
+
+
+def use_kw_per_day(db: PostgresDatabase, days: list[date]) -> dict[str, float]:
+    """sum(use_kw) of `energy_consuming_device` per UTC day, all homes; every day of `days` present (0.0 when empty)."""
+    start, end = day_range_bounds(days)
+    sums = {str(day): 0.0 for day in days}
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute(queries.USE_KW_PER_DAY, (start, end))
+        for day, total in cur.fetchall():
+            if str(day) in sums:
+                sums[str(day)] = float(total or 0.0)
+    return sums
+
+
+def energy_per_month(db: PostgresDatabase) -> dict[str, tuple[int, float]]:
+    """`YYYY-MM` -> (energy rows, sum(use_kw)) over the whole table, all homes."""
+    with db.connect() as conn, conn.cursor() as cur:
+        cur.execute(queries.ENERGY_PER_MONTH)
+        return {str(m): (int(n), float(s or 0.0)) for m, n, s in cur.fetchall()}

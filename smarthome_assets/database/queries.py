@@ -87,6 +87,16 @@ def count_per_day(table: str) -> str:
     )
 
 
+#: sum(use_kw) per UTC day in [start, end), all homes: what the lake's agreement check compares.
+USE_KW_PER_DAY = """
+SELECT (timeframe AT TIME ZONE 'UTC')::date AS day, sum(use_kw) FROM energy_consuming_device
+WHERE timeframe >= %s AND timeframe < %s GROUP BY 1
+"""
+#: Energy rows and sum(use_kw) per UTC month, all homes: the dashboard's agreement table.
+ENERGY_PER_MONTH = """
+SELECT to_char(timeframe AT TIME ZONE 'UTC', 'YYYY-MM'), count(*), sum(use_kw) FROM energy_consuming_device GROUP BY 1
+"""
+
 #: Two-phase loads (loading.py): the prefix of their transaction ids, and their decision records.
 LOAD_GID_PREFIX = "smarthome-load:"
 LOCK_LOADS = "SELECT pg_advisory_lock(hashtext('smarthome-load'))"

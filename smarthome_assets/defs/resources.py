@@ -9,10 +9,13 @@ from datetime import datetime
 from typing import Any
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from smarthome_assets.database.connection import EmbeddedPostgres, PostgresDatabase, PostgresUrl
 from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.ingestion.sources import HomeCSources
+from smarthome_assets.lake.engine import Lake
+from smarthome_assets.lake.glue import GlueCatalog
 from smarthome_assets.monitoring.alerts import AlertSink
 from smarthome_assets.settings import ALERT_WEBHOOK_VARIABLE, Settings, load_settings
 from smarthome_assets.storage.object_store import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -62,6 +65,8 @@ class RedshiftResource(dg.ConfigurableResource):
     cluster_identifier: str = ""
     region_name: str = ""
     iam_role: str = "default"
+    lake_glue_database: str = ""
+    spectrum_iam_role: str = ""
 
     def create_resource(self, context: dg.InitResourceContext) -> Warehouse:
         return RedshiftWarehouse(**self.model_dump())
@@ -83,6 +88,20 @@ class HomeCSourcesResource(dg.ConfigurableResource):
             object_store=self.object_store,
             cache_dir=self.cache_dir,
         )
+
+
+class LakeResource(dg.ConfigurableResource):
+    """The lake in the S3 object store: mirrored under `cache_dir` for DuckDB, its days registered as partitions
+    of the Glue database `glue_database` for Redshift Spectrum (empty: not registered)."""
+
+    object_store: dg.ResourceDependency[ObjectStore]
+    cache_dir: str
+    glue_database: str = ""
+    region_name: str | None = None
+
+    def create_resource(self, context: dg.InitResourceContext) -> Lake:
+        glue = GlueCatalog(self.glue_database, self.region_name) if self.glue_database else None
+        return Lake(store=self.object_store, cache_dir=self.cache_dir, glue=glue)
 
 
 class AlertSinkResource(dg.ConfigurableResource):
@@ -111,6 +130,8 @@ def local_resources(settings: Settings) -> dict[str, Any]:
         "sources": HomeCSources(paths=list(settings.source_files), timeframe_origin=settings.timeframe_origin),
         "api_client": ApiClient(database=database),
         "warehouse": PostgresWarehouse(database=EmbeddedPostgres(pgdata=str(settings.pgdata), database="warehouse")),
+        "lake": Lake(store=store, cache_dir=str(settings.lake_cache_dir)),
+        "lake_duckdb": DuckDBResource(database=str(settings.lake_duckdb_path)),
         "dashboard_dir": str(settings.dashboard_dir),
         "alerts": _alerts(settings, store),
     }
@@ -147,8 +168,17 @@ def aws_resources(settings: Settings) -> dict[str, Any]:
             user=settings.redshift_user,
             region_name=dg.EnvVar("AWS_REGION"),
             iam_role=dg.EnvVar("SMARTHOME_REDSHIFT_IAM_ROLE"),
+            lake_glue_database=settings.lake_glue_database,
+            spectrum_iam_role=settings.spectrum_iam_role,
             **redshift_login,
         ),
+        "lake": LakeResource(
+            object_store=store,
+            cache_dir=str(settings.lake_cache_dir),
+            glue_database=settings.lake_glue_database,
+            region_name=dg.EnvVar("AWS_REGION"),
+        ),
+        "lake_duckdb": DuckDBResource(database=str(settings.lake_duckdb_path)),
         "dashboard_dir": str(settings.dashboard_dir),
         "alerts": _alerts(settings, store),
     }

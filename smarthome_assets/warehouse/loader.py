@@ -89,10 +89,12 @@ def plan_load(store: ObjectStore, days: list[date]) -> LoadPlan:
 
 
 def ensure_schema(warehouse: Warehouse, store: ObjectStore) -> None:
-    """Create any missing warehouse table (idempotent)."""
+    """Create any missing warehouse table, and on Redshift the lake's external schema (idempotent)."""
     with warehouse.session(store) as session:
         for item in statements("schema"):
             session.execute(item.sql)
+        for sql in warehouse.external_schemas():
+            session.execute(sql)
 
 
 def _write_copy_manifests(store: ObjectStore, plan: LoadPlan) -> dict[str, str]:
@@ -172,6 +174,24 @@ def warehouse_counts(warehouse: Warehouse, store: ObjectStore, days: list[date])
             name: {int(k): int(n) for k, n in session.query(statement("counts", query), day_params(days))}
             for name, query in queries.items()
         }
+
+
+def use_kw_per_day(warehouse: Warehouse, store: ObjectStore, days: list[date]) -> dict[str, float]:
+    """sum(use_kw) of fact_energy_minute per ISO day over `days` (0.0 for a day without minutes)."""
+    sums = {str(day): 0.0 for day in days}
+    by_key = {date_key(day): str(day) for day in days}
+    with warehouse.session(store) as session:
+        for key, total in session.query(statement("counts", "use_kw_per_day"), day_params(days)):
+            if int(key) in by_key:
+                sums[by_key[int(key)]] = float(total or 0.0)
+    return sums
+
+
+def energy_per_month(warehouse: Warehouse, store: ObjectStore) -> dict[str, tuple[int, float]]:
+    """`YYYY-MM` -> (minutes, sum(use_kw)) in fact_energy_minute."""
+    with warehouse.session(store) as session:
+        rows = session.query(statement("counts", "energy_per_month"))
+    return {f"{int(k) // 100}-{int(k) % 100:02d}": (int(n), float(s or 0.0)) for k, n, s in rows}
 
 
 def duplicate_minutes(warehouse: Warehouse, store: ObjectStore, days: list[date]) -> int:

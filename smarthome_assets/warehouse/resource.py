@@ -18,6 +18,7 @@ import psycopg2
 from smarthome_assets.database.connection import PostgresDatabase, redact_url
 from smarthome_assets.storage.object_store import ObjectStore
 from smarthome_assets.warehouse import dialect, objects
+from smarthome_assets.warehouse.sql_files import external_schema_statement
 
 APPLICATION_NAME = "smarthome-warehouse"
 _COPY_BUFFER = 1 << 20
@@ -99,6 +100,10 @@ class Warehouse(ABC):
     def display_name(self) -> str:
         """Where the warehouse is, without credentials."""
 
+    def external_schemas(self) -> list[str]:
+        """Statements creating schemas over data outside the warehouse (Redshift Spectrum); none by default."""
+        return []
+
     def check_store(self, store: ObjectStore) -> None:  # noqa: B027 (a hook; most warehouses read any store)
         """Raise when COPY could not read this object store (overridden where that matters)."""
 
@@ -148,6 +153,15 @@ class RedshiftWarehouse(Warehouse):
     connect_timeout_seconds: int = 10
     #: Lifetime of IAM credentials, 900..3600 s.
     credential_seconds: int = 900
+    #: Redshift Spectrum over the lake: its Glue database and the role Spectrum reads it with (both, or neither).
+    lake_glue_database: str = ""
+    spectrum_iam_role: str = ""
+
+    def external_schemas(self) -> list[str]:
+        """The `lake` schema over the lake's Glue tables, when the deployment names them (docs/WAREHOUSE.md)."""
+        if not (self.lake_glue_database and self.spectrum_iam_role):
+            return []
+        return [external_schema_statement(self.lake_glue_database, self.spectrum_iam_role)]
 
     def _aws_client(self, service: str):
         """A boto3 client for the credential call (the one seam tests replace: no Redshift runs here)."""

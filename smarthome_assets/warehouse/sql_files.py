@@ -85,3 +85,20 @@ def copy_statement(table: str, columns: tuple[str, ...], source_uri: str, iam_ro
         "TIMEFORMAT 'auto'\n"
         "EMPTYASNULL"
     )
+
+
+#: The warehouse's schema over the lake's Glue tables (Redshift Spectrum): `lake.energy`, `lake.weather`.
+SPECTRUM_SCHEMA = "lake"
+
+
+def external_schema_statement(glue_database: str, iam_role: str, schema: str = SPECTRUM_SCHEMA) -> str:
+    """Redshift Spectrum's external schema over the lake's Glue database, read with `iam_role` (an ARN).
+
+    Built here like COPY: the database and role differ per deployment, and DDL takes no parameters."""
+    if not schema.isidentifier():
+        raise ValueError(f"not a schema name: {schema!r}")
+    return (
+        f"CREATE EXTERNAL SCHEMA IF NOT EXISTS {schema}\n"
+        f"FROM DATA CATALOG DATABASE {quote_literal(glue_database)}\n"
+        f"IAM_ROLE {quote_literal(iam_role)}"
+    )

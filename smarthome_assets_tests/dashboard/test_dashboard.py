@@ -19,6 +19,7 @@ from smarthome_assets.dashboard import charts, inspection, layout, page, queries
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.dashboard import checks
 from smarthome_assets.defs.dashboard.assets import dashboard
+from smarthome_assets.lake.engine import Lake
 from smarthome_assets.lib.partitions import daily_partitions, partition_days, range_tags, single_run
 from smarthome_assets.storage.object_store import LocalObjectStore
 from smarthome_assets.warehouse.resource import PostgresWarehouse
@@ -269,6 +270,8 @@ def test_the_asset_renders_after_a_range_load_in_one_run(pg_server, facts, tmp_p
                 "object_store": store,
                 "warehouse": local_warehouse(url),
                 "dashboard_dir": str(tmp_path / "dashboard"),
+                "postgres": PostgresUrl(url),  # no operational tables: shown as unavailable in the stores table
+                "lake": Lake(store),
             },
             tags=range_tags(date(2016, 1, 1), date(2016, 1, 7)),
         )
@@ -295,6 +298,8 @@ def test_the_asset_fails_clearly_on_an_empty_warehouse(pg_server, tmp_path):
                 "object_store": LocalObjectStore(root=str(tmp_path)),
                 "warehouse": local_warehouse(url),
                 "dashboard_dir": str(tmp_path / "dashboard"),
+                "postgres": PostgresUrl(url),
+                "lake": Lake(LocalObjectStore(root=str(tmp_path))),
             },
         )
     assert not result.success
@@ -316,6 +321,8 @@ def test_rendering_a_full_synthetic_year_takes_under_10_seconds(pg_server, tmp_p
                 "object_store": LocalObjectStore(root=str(tmp_path / "store")),
                 "warehouse": local_warehouse(url),
                 "dashboard_dir": str(tmp_path / "dashboard"),
+                "postgres": PostgresUrl(url),
+                "lake": Lake(LocalObjectStore(root=str(tmp_path / "store"))),
             },
         )
         wall = time.perf_counter() - started
@@ -338,6 +345,8 @@ def test_the_dashboard_is_requested_once_after_the_warehouse_loads(facts, tmp_pa
             "object_store": LocalObjectStore(root=str(tmp_path)),
             "warehouse": local_warehouse("postgresql://unused"),
             "dashboard_dir": str(tmp_path / "dashboard"),
+            "postgres": PostgresUrl("postgresql://unused"),
+            "lake": Lake(LocalObjectStore(root=str(tmp_path))),
         },
     )
 

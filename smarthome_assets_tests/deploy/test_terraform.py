@@ -90,7 +90,9 @@ def moto_workdir(workdir, moto_s3_endpoint, tmp_path_factory):
     zip_path = tmp_path_factory.mktemp("zip") / "lambda_api.zip"
     with zipfile.ZipFile(zip_path, "w") as archive:
         archive.writestr("lambda_api/__init__.py", "")
+    queries = REPO / "smarthome_assets" / "lake" / "queries"  # the copied module cannot reach them by path.module
     variables = ["-var", "region=us-east-1", "-var", f"lambda_zip={zip_path}", "-var", "image_tag=test"]
+    variables += ["-var", f"lake_queries_dir={queries}"]
     return work, {**env, "AWS_EC2_METADATA_DISABLED": "true"}, variables
 
 
@@ -180,6 +182,43 @@ def test_the_plan_runs_dagster_privately_with_secrets_from_secrets_manager(plan,
     )
     known = set(re.findall(r'"(SMARTHOME_[A-Z0-9_]+|AWS_REGION)"', code))
     assert not [n for n in [*plain, *secret] if n.startswith("SMARTHOME_") and n not in known]
+
+
+def test_the_plan_puts_athena_and_spectrum_over_the_lake(plan, moto_workdir):
+    """Glue tables with partition projection on `date` and the Parquet files' exact columns, the Athena workgroup's
+    enforced settings, the named queries as the repository's .sql files, Spectrum's role on the namespace."""
+    from smarthome_assets.lake import layout, query
+
+    res = _planned(plan)
+    for table in layout.SCHEMAS:
+        glue = res[f'aws_glue_catalog_table.lake["{table}"]']
+        assert [(k["name"], k["type"]) for k in glue["partition_keys"]] == [("date", "date")]
+    # the parameters name the bucket, so the plan does not know them yet: read them from the source
+    source = (TERRAFORM_DIR / "lake.tf").read_text()
+    for line in (
+        '"projection.enabled"            = "true"',
+        '"projection.date.type"          = "date"',
+        '"projection.date.format"        = "yyyy-MM-dd"',
+        '"projection.date.interval.unit" = "DAYS"',
+        '"storage.location.template"     = "${local.lake_location}/${each.key}/date=$${date}/"',
+    ):
+        assert line in source, line  # fmt: skip
+    columns = _console(moto_workdir, "local.lake_columns")
+    for table, schema in layout.SCHEMAS.items():
+        assert [(c["name"], c["type"]) for c in columns[table]] == [(f.name, layout.glue_type(f.type)) for f in schema]
+    workgroup = res["aws_athena_workgroup.lake"]["configuration"][0]
+    assert workgroup["enforce_workgroup_configuration"] is True
+    assert workgroup["bytes_scanned_cutoff_per_query"] == 10 * 1024**3
+    encryption = workgroup["result_configuration"][0]["encryption_configuration"][0]
+    assert encryption["encryption_option"] == "SSE_KMS"
+    named = {v["name"]: v["query"] for k, v in res.items() if k.startswith("aws_athena_named_query.lake")}
+    assert named == {name: q.sql for name, q in query.named_queries().items()}
+    spectrum = (TERRAFORM_DIR / "lake.tf").read_text().split('resource "aws_iam_role_policy" "spectrum"', 1)[1]
+    spectrum = spectrum.split("\nresource ", 1)[0]
+    resources = re.findall(r"Resource\s*=\s*(.+)", spectrum)
+    assert all("/lake/*" in r or "glue_arns" in r or "aws_kms_key" in r or r.strip() == "aws_s3_bucket.data.arn"
+               for r in resources), resources  # fmt: skip
+    assert "aws_iam_role.spectrum.arn" in (TERRAFORM_DIR / "redshift.tf").read_text()
 
 
 def test_no_output_is_a_secret(plan):

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
+from dagster_duckdb import DuckDBResource
 
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.database.migrate import apply_migrations
@@ -24,6 +25,7 @@ from smarthome_assets.exports import layout
 from smarthome_assets.exports.api_client import ApiClient
 from smarthome_assets.homec import contract
 from smarthome_assets.ingestion.sources import HomeCSources
+from smarthome_assets.lake.engine import Lake
 from smarthome_assets.storage.object_store import LocalObjectStore, ObjectStore
 from smarthome_assets.warehouse.resource import PostgresWarehouse
 
@@ -154,9 +156,12 @@ def warehouse_digest(url: str) -> dict[str, tuple[int, str]]:
 
 def whole_chain_resources(tmp_path: Path, url: str, warehouse_url: str, sources: Sequence[Path] = ()) -> dict[str, Any]:
     """The local resources of every asset, on the test's folder, operational database and warehouse database."""
+    store = LocalObjectStore(root=str(tmp_path / "store"))
     return {
         "dashboard_dir": str(tmp_path / "dashboard"),
-        "object_store": LocalObjectStore(root=str(tmp_path / "store")),
+        "object_store": store,
+        "lake": Lake(store=store, cache_dir=str(tmp_path / "lake_cache")),
+        "lake_duckdb": DuckDBResource(database=str(tmp_path / "lake.duckdb")),
         "postgres": PostgresUrl(database_url=url),
         "sources": HomeCSources(paths=[str(f) for f in sources]),
         "api_client": ApiClient(database=PostgresUrl(database_url=url)),

@@ -102,10 +102,11 @@ def test_the_schedule_exports_the_previous_day_and_the_warehouse_follows(chain):
         partition_key=request.partition_key, instance=instance
     )
     assert run.success
-    # ... and the warehouse's automation condition asks for exactly that day, which then loads.
+    # ... and the warehouse's (and the lake's) automation condition asks for exactly that day, which then loads.
     evaluation = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
-    assert evaluation.total_requested == 1
+    assert evaluation.total_requested == 2
     assert evaluation.get_requested_partitions(dg.AssetKey("redshift_tables")) == {"2016-01-02"}
+    assert evaluation.get_requested_partitions(dg.AssetKey("lake_parquet")) == {"2016-01-02"}
     load = dg.materialize(
         [a for a in defs.assets if dg.AssetKey("redshift_tables") in a.keys],
         resources=_resources,
@@ -134,8 +135,9 @@ def test_a_changed_past_day_is_exported_again_and_only_it(chain):
         instance.report_runless_asset_event(dg.AssetMaterialization("rds_tables", partition=day.isoformat()))
     after = dg.evaluate_automation_conditions(defs=defs, instance=instance, cursor=before.cursor)
     requested = {k.to_user_string(): after.get_requested_partitions(k) for k in defs.resolve_all_asset_keys()}
-    # the warehouse load of that day is requested in the same tick, after its export (one run)
+    # the warehouse load and the lake of that day are requested in the same tick, after its export (one run)
     assert {k: v for k, v in requested.items() if v} == {
         "daily_exports": {"2016-01-02"},
         "redshift_tables": {"2016-01-02"},
+        "lake_parquet": {"2016-01-02"},
     }

@@ -14,10 +14,13 @@ from pathlib import Path
 import dagster as dg
 
 from smarthome_assets.dashboard import layout
+from smarthome_assets.dashboard.agreement import read_agreement, table_html
 from smarthome_assets.dashboard.page import RenderedDashboard, render
 from smarthome_assets.dashboard.publishing import publish, read_warehouse
 from smarthome_assets.dashboard.queries import DashboardData, WarehouseNotReady
+from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.defs.dashboard import checks
+from smarthome_assets.lake.engine import Lake
 from smarthome_assets.lib import keys
 from smarthome_assets.lib.automation import after_upstream_writes
 from smarthome_assets.lib.table_metadata import OWNERS
@@ -43,11 +46,12 @@ def images_markdown(rendered: RenderedDashboard, data: DashboardData, chart: str
     key=keys.DASHBOARD,
     group_name=GROUP,
     owners=OWNERS,
-    deps=[keys.REDSHIFT_TABLES],
+    deps=[keys.REDSHIFT_TABLES, keys.LAKE_PARQUET],
     kinds={"html", "altair"},
     check_specs=checks.CHECK_SPECS,
     automation_condition=AFTER_WAREHOUSE_LOADS,
-    description="The energy dashboard: one self-contained HTML page (works offline; home selector and period "
+    description="The energy dashboard, with a table of PostgreSQL, warehouse and lake per month (they agree): "
+    "one self-contained HTML page (works offline; home selector and period "
     "brush) and PNGs of its main charts, from the warehouse's hourly facts. Served at /dashboard by "
     "`smarthome api`.",
 )
@@ -56,14 +60,17 @@ def dashboard(
     object_store: dg.ResourceParam[ObjectStore],
     warehouse: dg.ResourceParam[Warehouse],
     dashboard_dir: dg.ResourceParam[str],
+    postgres: dg.ResourceParam[PostgresDatabase],
+    lake: dg.ResourceParam[Lake],
 ):
     started = time.perf_counter()
     try:
         data = read_warehouse(warehouse, object_store)
     except WarehouseNotReady as exc:
         raise dg.Failure(description=str(exc)) from exc
+    agreement = read_agreement(postgres, warehouse, object_store, lake)
     query_seconds = time.perf_counter() - started
-    rendered = render(data, datetime.now(UTC))
+    rendered = render(data, datetime.now(UTC), table_html(agreement))
     local_dir = Path(dashboard_dir)
     uris = publish(object_store, local_dir, rendered)
     seconds = time.perf_counter() - started
@@ -85,6 +92,8 @@ def dashboard(
             "last_day": str(data.last_day),
             "render_seconds": round(seconds, 2),
             "query_seconds": round(query_seconds, 2),
+            "stores_agree": all(agreement.agrees(m) for m in next(iter(agreement.months.values()), {})),
+            "stores_unavailable": dg.MetadataValue.json(agreement.unavailable),
             **{f"{part}_seconds": round(s, 2) for part, s in rendered.seconds.items()},
             **{f"chart_{name}": dg.MetadataValue.md(images_markdown(rendered, data, name)) for name in rendered.images},
         },

@@ -17,6 +17,15 @@ WHERE date_key BETWEEN %(first_key)s AND %(last_key)s GROUP BY 1;
 SELECT date_key, COUNT(*) FROM fact_energy_minute
 WHERE date_key BETWEEN %(first_key)s AND %(last_key)s GROUP BY 1;
 
+-- sum(use_kw) of the minute fact per day: the lake's agreement check compares it with the lake and PostgreSQL.
+-- name: use_kw_per_day
+SELECT date_key, SUM(use_kw) FROM fact_energy_minute
+WHERE date_key BETWEEN %(first_key)s AND %(last_key)s GROUP BY 1;
+
+-- Minutes and sum(use_kw) per month over the whole fact (the dashboard's table of the three stores).
+-- name: energy_per_month
+SELECT date_key / 100 AS month_key, COUNT(*), SUM(use_kw) FROM fact_energy_minute GROUP BY 1;
+
 -- Device-minutes summarised by the hourly device facts: 18 per energy minute when nothing was lost.
 -- name: device_minutes_per_day
 SELECT date_key, SUM(minutes) FROM fact_device_hourly

@@ -1,0 +1,1 @@
+"""Dagster wiring of the lake domain (group `lake`)."""
