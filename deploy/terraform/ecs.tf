@@ -12,6 +12,19 @@ locals {
   source_files  = length(var.source_files) > 0 ? var.source_files : ["s3://${aws_s3_bucket.data.bucket}/${var.s3_prefix}/incoming/HomeC.csv"]
   image         = "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
   dns_namespace = "smarthome.internal" # deploy/workspace.aws.yaml names code.smarthome.internal
+  # The services the tasks are told about, in one place: the local ECS harness (deploy/ecs_local, `make
+  # ecs-local`) replaces exactly this map with its stand-ins (embedded PostgreSQL behind TLS for RDS, the local API,
+  # a Redshift front), because moto cannot create RDS-managed secrets, Redshift Serverless or API Gateway stages.
+  service_endpoints = {
+    db_host                = aws_db_instance.this.address
+    db_port                = aws_db_instance.this.port
+    db_admin_user          = aws_db_instance.this.username
+    db_master_secret_arn   = aws_db_instance.this.master_user_secret[0].secret_arn
+    api_url                = aws_api_gateway_stage.prod.invoke_url
+    redshift_host          = aws_redshiftserverless_workgroup.this.endpoint[0].address
+    redshift_workgroup     = aws_redshiftserverless_workgroup.this.workgroup_name
+    redshift_workgroup_arn = aws_redshiftserverless_workgroup.this.arn
+  }
   log_options = {
     "awslogs-group"  = aws_cloudwatch_log_group.dagster.name
     "awslogs-region" = local.region
@@ -19,8 +32,8 @@ locals {
   # Non-secret settings: they become SMARTHOME_* and DAGSTER_* in every Dagster container.
   dagster_environment = [for k, v in {
     DAGSTER_HOME                 = "/opt/dagster/home"
-    DAGSTER_PG_HOST              = aws_db_instance.this.address
-    DAGSTER_PG_PORT              = tostring(aws_db_instance.this.port)
+    DAGSTER_PG_HOST              = local.service_endpoints.db_host
+    DAGSTER_PG_PORT              = tostring(local.service_endpoints.db_port)
     DAGSTER_PG_USER              = "smarthome_app"
     DAGSTER_PG_DB                = "dagster"
     DAGSTER_CURRENT_IMAGE        = local.image
@@ -33,12 +46,12 @@ locals {
     SMARTHOME_S3_BUCKET          = aws_s3_bucket.data.bucket
     SMARTHOME_S3_PREFIX          = var.s3_prefix
     SMARTHOME_SOURCE_FILES       = join(",", local.source_files)
-    SMARTHOME_DATABASE_URL       = "postgresql://smarthome_app@${aws_db_instance.this.address}:${aws_db_instance.this.port}/smarthome"
+    SMARTHOME_DATABASE_URL       = "postgresql://smarthome_app@${local.service_endpoints.db_host}:${local.service_endpoints.db_port}/smarthome"
     SMARTHOME_DATABASE_SSLMODE   = "require"
-    SMARTHOME_API_URL            = aws_api_gateway_stage.prod.invoke_url
-    SMARTHOME_REDSHIFT_HOST      = aws_redshiftserverless_workgroup.this.endpoint[0].address
+    SMARTHOME_API_URL            = local.service_endpoints.api_url
+    SMARTHOME_REDSHIFT_HOST      = local.service_endpoints.redshift_host
     SMARTHOME_REDSHIFT_DATABASE  = var.redshift_database
-    SMARTHOME_REDSHIFT_WORKGROUP = aws_redshiftserverless_workgroup.this.workgroup_name
+    SMARTHOME_REDSHIFT_WORKGROUP = local.service_endpoints.redshift_workgroup
     SMARTHOME_REDSHIFT_IAM_ROLE  = aws_iam_role.redshift_copy.arn
   } : { name = k, value = v }]
   # libpq reads PGPASSWORD itself, so SMARTHOME_DATABASE_URL carries no password.
@@ -265,11 +278,12 @@ resource "aws_ecs_task_definition" "bootstrap" {
     readonlyRootFilesystem = true
     command = [
       "python", "-m", "smarthome_assets.database.aws_bootstrap",
-      "--host", aws_db_instance.this.address, "--admin-user", aws_db_instance.this.username,
+      "--host", local.service_endpoints.db_host, "--port", tostring(local.service_endpoints.db_port),
+      "--admin-user", local.service_endpoints.db_admin_user,
       "--app-secret", aws_secretsmanager_secret.app.arn, "--reader-secret", aws_secretsmanager_secret.reader.arn,
     ]
     environment      = [{ name = "AWS_REGION", value = local.region }]
-    secrets          = [{ name = "PGPASSWORD", valueFrom = "${aws_db_instance.this.master_user_secret[0].secret_arn}:password::" }]
+    secrets          = [{ name = "PGPASSWORD", valueFrom = "${local.service_endpoints.db_master_secret_arn}:password::" }]
     mountPoints      = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     logConfiguration = { logDriver = "awslogs", options = merge(local.log_options, { "awslogs-stream-prefix" = "bootstrap" }) }
   }])

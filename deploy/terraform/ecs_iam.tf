@@ -45,7 +45,7 @@ resource "aws_iam_role_policy" "execution" {
         Action = "secretsmanager:GetSecretValue"
         Resource = [
           aws_secretsmanager_secret.app.arn, aws_secretsmanager_secret.api_key.arn,
-          aws_db_instance.this.master_user_secret[0].secret_arn,
+          local.service_endpoints.db_master_secret_arn,
         ]
       },
       { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.this.arn },
@@ -142,7 +142,7 @@ resource "aws_iam_role_policy" "run" {
         Sid      = "RedshiftByIam"
         Effect   = "Allow"
         Action   = "redshift-serverless:GetCredentials"
-        Resource = aws_redshiftserverless_workgroup.this.arn
+        Resource = local.service_endpoints.redshift_workgroup_arn
       },
     ]
   })

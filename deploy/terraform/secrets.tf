@@ -29,8 +29,8 @@ locals {
   # RDS secret layout (what the Lambda and the bootstrap read), minus the password.
   db_connection = {
     engine  = "postgres"
-    host    = aws_db_instance.this.address
-    port    = aws_db_instance.this.port
+    host    = local.service_endpoints.db_host
+    port    = local.service_endpoints.db_port
     sslmode = "require"
   }
 }
