@@ -23,10 +23,15 @@ COPY smarthome_assets smarthome_assets
 COPY lambda_api lambda_api
 COPY deploy/dagster.aws.yaml deploy/workspace.aws.yaml deploy/
 RUN python -m pip install --no-cache-dir --no-deps --editable . \
-    && mkdir -p "$DAGSTER_HOME/storage" \
-    && cp deploy/dagster.aws.yaml "$DAGSTER_HOME/dagster.yaml" \
     && useradd --uid 10001 --no-create-home --home-dir /opt/dagster/home dagster \
-    && chown -R dagster "$DAGSTER_HOME"
+    && install -d -o 10001 -g 10001 -m 0750 "$DAGSTER_HOME" "$DAGSTER_HOME/storage" \
+    && cp deploy/dagster.aws.yaml "$DAGSTER_HOME/dagster.yaml"
+
+# The task definitions mount task volumes here over a read-only root (deploy/terraform/ecs.tf). Fargate gives such
+# a mount the image's ownership only where the image declares a VOLUME; otherwise root, 0755, and uid 10001 could
+# not write its temp files (the code server's gRPC worker, SMARTHOME_HOME, the compute logs' local_dir).
+# /tmp keeps the base image's root 1777; storage/ is the user's, as made above. `make ecs-local` checks both.
+VOLUME ["/tmp", "/opt/dagster/home/storage"]
 
 USER 10001
 

@@ -68,8 +68,12 @@ def read_image(dockerfile: Path = REPO / "Dockerfile") -> Image:
                 words = shlex.split(command)
                 if words[:2] != ["install", "-d"]:
                     continue
-                opts = dict(zip(words[2::2], words[3::2], strict=False))
-                paths = [w for w in words[2:] if not w.startswith("-") and w not in opts.values()]
+                opts, paths, rest_words = {}, [], iter(words[2:])
+                for word in rest_words:
+                    if word in ("-o", "-g", "-m"):
+                        opts[word] = next(rest_words)
+                    elif not word.startswith("-"):
+                        paths.append(word)
                 owner = (int(opts.get("-o", 0)), int(opts.get("-g", 0)), int(opts.get("-m", "755"), 8))
                 made.update({_expand(p, env): owner for p in paths})
     ownership = {**BASE_IMAGE_PATHS, **made}

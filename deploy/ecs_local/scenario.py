@@ -6,6 +6,7 @@ Each step records a row for the final table; the first failure stops the scenari
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -111,6 +112,22 @@ def runs(dbs) -> list[tuple[str, str, str]]:
         return []
 
 
+def _failure_events(dbs, run_id: str) -> str:
+    """The run's own account of its failure, from Dagster's event log (the launcher's error when no task ran)."""
+    rows = dbs.admin(
+        "SELECT event FROM event_logs WHERE run_id = %s AND dagster_event_type IN "
+        "('PIPELINE_FAILURE', 'ENGINE_EVENT', 'STEP_FAILURE') ORDER BY id DESC LIMIT 4",
+        "dagster",
+        (run_id,),
+    )
+    messages = []
+    for (event,) in rows:
+        found = re.findall(r'"message": "((?:[^"\\]|\\.){0,600})', event)
+        messages += [json.loads(f'"{m}"') for m in found[:1]]
+        messages.append(json.loads(event).get("user_message", ""))
+    return " | ".join(m.strip().replace("\n", " ") for m in messages if m.strip())[:3000]
+
+
 def _count(dbs, sql: str, database: str) -> int:
     try:
         return dbs.admin(sql, database)[0][0]
@@ -126,7 +143,8 @@ def follow_the_delivery(agent, dbs, aws, bucket: str, prefix: str, rows: int, re
         if failed:
             tasks = [t for t in agent.tasks.values() if t.definition["family"].endswith("-run")]
             logs = "\n".join(_tail(t, 25) for t in tasks[-2:])
-            raise ScenarioFailed(f"run {failed[0][0]} ({failed[0][1]}) failed\n{logs}")
+            why = _failure_events(dbs, failed[0][0])
+            raise ScenarioFailed(f"run {failed[0][0]} ({failed[0][1]}) failed: {why}\n{logs}")
 
     def exports() -> list[str]:
         listed = aws.client("s3").list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/exports/energy/")
