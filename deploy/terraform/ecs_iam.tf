@@ -73,9 +73,18 @@ resource "aws_iam_role_policy" "control" {
       {
         Sid       = "WatchAndStopRunTasks"
         Effect    = "Allow"
-        Action    = ["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource", "ecs:ListTasks"]
+        Action    = ["ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks"]
         Resource  = "*"
         Condition = { ArnEquals = { "ecs:cluster" = aws_ecs_cluster.this.arn } }
+      },
+      {
+        # The launcher tags RunTask (dagster/run_id, dagster/job_name): tag-on-create is authorised as
+        # ecs:TagResource with the key ecs:CreateAction, and carries no ecs:cluster key.
+        Sid       = "TagRunTasksOnCreate"
+        Effect    = "Allow"
+        Action    = "ecs:TagResource"
+        Resource  = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"
+        Condition = { StringEquals = { "ecs:CreateAction" = "RunTask" } }
       },
       {
         Sid      = "ReadOnlyDescribes"
