@@ -58,6 +58,10 @@ _MIRROR_GLOBS = (
 )
 
 
+#: The module's state is in S3 (versions.tf); a work copy keeps its state beside it instead.
+LOCAL_BACKEND = 'terraform {\n  backend "local" {}\n}\n'
+
+
 class TerraformError(RuntimeError):
     pass
 
@@ -125,9 +129,14 @@ def prepare(workdir: Path, moto_endpoint: str, stand_ins: dict[str, str | int] |
         if source.exists():
             shutil.copy(source, workdir / source.name)
     (workdir / "moto_provider_override.tf").write_text(provider_override(moto_endpoint))
+    (workdir / "backend_override.tf").write_text(LOCAL_BACKEND)
     if stand_ins is not None:
         (workdir / "stand_ins_override.tf").write_text(endpoints_override(stand_ins))
-    run(["init", "-backend=false", f"-plugin-dir={mirror}", "-no-color"], workdir)
+    # moto's ECS runs no task (the harness is the data plane), so the services never reach a steady state there.
+    (workdir / "no_steady_state_override.tf").write_text(
+        'resource "aws_ecs_service" "dagster" {\n  wait_for_steady_state = false\n}\n'
+    )
+    run(["init", f"-plugin-dir={mirror}", "-no-color"], workdir)
 
 
 def apply(workdir: Path, variables: dict[str, str], targets: tuple[str, ...]) -> None:
