@@ -1,7 +1,7 @@
 # IAM for Dagster on ECS, one role per job (the anchor example gives every task s3:* and Resource "*"):
 # - execution: pull the image, write logs, resolve the task's `secrets` (only the secrets it names);
 # - control (webserver + daemon): launch, watch and stop run tasks of the run task definition (EcsRunLauncher),
-#   read compute logs; ECS Exec for the webserver's port forwarding;
+#   read compute logs;
 # - run: the pipeline itself: the bucket's prefix, the key, Redshift Serverless credentials by IAM;
 # - bootstrap: read the two database secrets it writes into PostgreSQL as role passwords.
 
@@ -43,10 +43,10 @@ resource "aws_iam_role_policy" "execution" {
       {
         Effect = "Allow"
         Action = "secretsmanager:GetSecretValue"
-        Resource = [
+        Resource = concat([
           aws_secretsmanager_secret.app.arn, aws_secretsmanager_secret.api_key.arn,
           local.service_endpoints.db_master_secret_arn,
-        ]
+        ], aws_secretsmanager_secret.alert_webhook[*].arn)
       },
       { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.this.arn },
     ]
@@ -112,12 +112,6 @@ resource "aws_iam_role_policy" "control" {
         Condition = { StringLike = { "s3:prefix" = ["${var.s3_prefix}/dagster/compute-logs/*"] } }
       },
       { Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey"], Resource = aws_kms_key.this.arn },
-      {
-        Sid      = "EcsExecForPortForwarding"
-        Effect   = "Allow"
-        Action   = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
-        Resource = "*"
-      },
     ]
   })
 }
