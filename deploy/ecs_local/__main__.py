@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -44,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.in_netns:
         _enter_network_namespace(sys.argv[1:] if argv is None else argv)
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
+    # `kill` (or CI's timeout) ends the harness through its clean-up: sandboxes, PostgreSQL, moto.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     from deploy.ecs_local import ecs_api, moto_terraform, sandbox, scenario, stand_ins
     from deploy.ecs_local.agent import Agent
@@ -67,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         print("ecs-local: embedded PostgreSQL (RDS, Redshift) behind TLS, moto server", flush=True)
         dbs, master_password = stand_ins.start_databases(args.work / "postgres")
         stand = {
+            "db_instance_id": "smarthome",
+            "api_stage": "local",
             "db_host": "127.0.0.1",
             "db_port": 5432,
             "db_admin_user": stand_ins.MASTER_USER,
@@ -127,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
         scenario.check_ui(report, args.timeout)
         if not args.services_only:
             key, rows = scenario.deliver(aws, bucket, "smarthome", args.work / "delivery", args.days)
-            print(f"ecs-local: delivered s3://{bucket}/{key} ({rows} rows); following it", flush=True)
+            print(f"ecs-local: delivered s3://{bucket}/{key} ({rows} valid rows); following it", flush=True)
             scenario.follow_the_delivery(agent, dbs, aws, bucket, "smarthome", rows, report, args.timeout)
         server.shutdown()
     except (scenario.ScenarioFailed, moto_terraform.TerraformError, OSError, LookupError) as exc:
