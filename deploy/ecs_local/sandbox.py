@@ -19,6 +19,7 @@ import os
 import re
 import shlex
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,9 +96,12 @@ def _image_layers(image: Image, image_home: Path) -> list[str]:
     home = image.env.get("DAGSTER_HOME", "/opt/dagster/home")
     args = ["--perms", "0755", "--tmpfs", "/opt", "--perms", "0755", "--dir", str(Path(image.workdir).parent)]
     args += ["--ro-bind", str(REPO), image.workdir, "--ro-bind", str(image_home), home]
-    python_root = Path(os.path.realpath(shutil.which("python3") or "/usr/bin/python3")).parents[1]
-    if str(python_root).startswith("/root/"):  # a pyenv Python under root's private home: expose only it
-        args += ["--perms", "0755", "--tmpfs", "/root", "--ro-bind", str(python_root), str(python_root)]
+    python_root = Path(os.path.realpath(sys.executable)).parents[1]  # the base of the venv the containers use
+    # A Python installed under a folder other users cannot enter (a private home): hide that folder behind an
+    # empty one they can enter, with only the Python bound back in, as an image would have it readable.
+    closed = next((p for p in reversed(python_root.parents) if p != Path("/") and not os.stat(p).st_mode & 0o001), None)
+    if closed is not None:
+        args += ["--perms", "0755", "--tmpfs", str(closed), "--ro-bind", str(python_root), str(python_root)]
     return args
 
 
