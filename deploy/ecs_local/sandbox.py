@@ -101,7 +101,11 @@ def _image_layers(image: Image, image_home: Path) -> list[str]:
     # empty one they can enter, with only the Python bound back in, as an image would have it readable.
     closed = next((p for p in reversed(python_root.parents) if p != Path("/") and not os.stat(p).st_mode & 0o001), None)
     if closed is not None:
-        args += ["--perms", "0755", "--tmpfs", str(closed), "--ro-bind", str(python_root), str(python_root)]
+        args += ["--perms", "0755", "--tmpfs", str(closed)]
+        for folder in reversed(python_root.parents):  # the folders between, enterable (bwrap makes them 0700)
+            if str(folder).startswith(str(closed) + "/"):
+                args += ["--perms", "0755", "--dir", str(folder)]
+        args += ["--ro-bind", str(python_root), str(python_root)]
     return args
 
 
