@@ -142,6 +142,11 @@ def bwrap_command(
     args += ["--ro-bind", str(hosts_file), "/etc/hosts"]
     for host, container_path, read_only in mounts:
         args += ["--ro-bind" if read_only else "--bind", str(host), container_path]
+    # A checkout under a mounted path (a clone in /tmp) would vanish under the task's volume: its venv and the
+    # project the venv's editable install points at are bound again, read-only, over it.
+    for path in (venv, REPO):
+        if any(str(path).startswith(point.rstrip("/") + "/") for _, point, _ in mounts):
+            args += ["--ro-bind", str(path), str(path)]
     args += ["--remount-ro", "/opt"]
     path = f"{venv}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
     full_env = {"PATH": path, "HOME": image.env.get("DAGSTER_HOME", "/"), **image.env, **env}
