@@ -16,7 +16,8 @@ CSV ?=
 PORT ?= 8080
 PYTEST_ARGS ?=
 
-.PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api bench-live lint format clean browser-deps
+.PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api bench-live lint format clean browser-deps \
+	ecs-local ecs-deps
 
 venv: $(STAMP)
 
@@ -42,7 +43,7 @@ run: venv
 	$(BIN)/smarthome run $(foreach f,$(CSV),--csv $(f))
 
 ## The whole test suite, browser tests included.
-test: venv tools browser-deps
+test: venv tools browser-deps ecs-deps
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
@@ -58,6 +59,18 @@ browser-deps:
 	  echo "installing Debian's chromium for the browser tests"; \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "WARNING: could not install chromium; browser tests will be skipped"; }
+
+## Debian's bubblewrap for the ECS sandbox (deploy/ecs_local), installed once as root like chromium.
+ecs-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  echo "installing Debian's bubblewrap for the ECS sandbox"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null) \
+	  || echo "WARNING: could not install bubblewrap; the ECS sandbox tests will be skipped"; }
+
+## The platform as ECS Fargate starts it: Terraform's task definitions (applied to a moto server), each container
+## in a read-only sandbox as uid 10001, a delivery followed to the warehouse (docs/DEPLOY.md, "Try it locally").
+ecs-local: venv ecs-deps
+	$(BIN)/python -m deploy.ecs_local $(ECS_LOCAL_ARGS)
 
 ## The Dagster UI (webserver + daemon) on the embedded services.
 dev: venv

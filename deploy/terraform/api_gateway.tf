@@ -88,7 +88,7 @@ resource "aws_cloudwatch_log_group" "api_access" {
 resource "aws_api_gateway_stage" "prod" {
   # checkov:skip=CKV_AWS_120:Responses depend on every query parameter and change after each load; a cache would serve stale days.
   # checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to an HTTP backend; the backend here is a Lambda proxy.
-  # checkov:skip=CKV2_AWS_29:No WAF by default (cost); the API key, the usage plan's throttling and quota, and reserved concurrency bound abuse. Attach a web ACL to this stage's ARN if it is exposed widely.
+  # checkov:skip=CKV2_AWS_29:No WAF by default (cost); the API key and the usage plan's throttling and quota bound abuse (reserved concurrency too, once set). Attach a web ACL to this stage's ARN if it is exposed widely.
   rest_api_id          = aws_api_gateway_rest_api.this.id
   deployment_id        = aws_api_gateway_deployment.this.id
   stage_name           = "prod"

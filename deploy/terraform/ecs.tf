@@ -1,7 +1,7 @@
 # Dagster on ECS Fargate, with one image (the repository's Dockerfile) for four task definitions:
 # - code: the code location as a gRPC server (`dagster code-server start`), found at code.<namespace>:4000;
-# - webserver: the UI, private (no load balancer, no public IP): reach it with ECS Exec port forwarding, or from
-#   var.webserver_allowed_cidrs (a VPN);
+# - webserver: the UI, no public IP: reached through an HTTPS load balancer with Cognito or OIDC sign-in when
+#   var.ui_load_balancer is set (alb.tf), or from var.webserver_allowed_cidrs (a VPN);
 # - daemon: schedules, sensors, the run queue, run monitoring; its EcsRunLauncher starts each run as its own task
 #   of the `run` task definition (deploy/dagster.aws.yaml);
 # - run: what each run executes (never a service); bootstrap: the one-off database set-up (docs/DEPLOY.md).
@@ -12,6 +12,22 @@ locals {
   source_files  = length(var.source_files) > 0 ? var.source_files : ["s3://${aws_s3_bucket.data.bucket}/${var.s3_prefix}/incoming/HomeC.csv"]
   image         = "${aws_ecr_repository.this.repository_url}:${var.image_tag}"
   dns_namespace = "smarthome.internal" # deploy/workspace.aws.yaml names code.smarthome.internal
+  # The services the tasks are told about, in one place: the local ECS harness (deploy/ecs_local, `make
+  # ecs-local`) replaces exactly this map with its stand-ins (embedded PostgreSQL behind TLS for RDS, the local API,
+  # a Redshift front), because moto cannot create RDS-managed secrets, Redshift Serverless or API Gateway stages.
+  # The alarms (alarms.tf) name them from here too.
+  service_endpoints = {
+    db_instance_id         = aws_db_instance.this.identifier
+    db_host                = aws_db_instance.this.address
+    db_port                = aws_db_instance.this.port
+    db_admin_user          = aws_db_instance.this.username
+    db_master_secret_arn   = aws_db_instance.this.master_user_secret[0].secret_arn
+    api_url                = aws_api_gateway_stage.prod.invoke_url
+    api_stage              = aws_api_gateway_stage.prod.stage_name
+    redshift_host          = aws_redshiftserverless_workgroup.this.endpoint[0].address
+    redshift_workgroup     = aws_redshiftserverless_workgroup.this.workgroup_name
+    redshift_workgroup_arn = aws_redshiftserverless_workgroup.this.arn
+  }
   log_options = {
     "awslogs-group"  = aws_cloudwatch_log_group.dagster.name
     "awslogs-region" = local.region
@@ -19,8 +35,8 @@ locals {
   # Non-secret settings: they become SMARTHOME_* and DAGSTER_* in every Dagster container.
   dagster_environment = [for k, v in {
     DAGSTER_HOME                 = "/opt/dagster/home"
-    DAGSTER_PG_HOST              = aws_db_instance.this.address
-    DAGSTER_PG_PORT              = tostring(aws_db_instance.this.port)
+    DAGSTER_PG_HOST              = local.service_endpoints.db_host
+    DAGSTER_PG_PORT              = tostring(local.service_endpoints.db_port)
     DAGSTER_PG_USER              = "smarthome_app"
     DAGSTER_PG_DB                = "dagster"
     DAGSTER_CURRENT_IMAGE        = local.image
@@ -33,22 +49,48 @@ locals {
     SMARTHOME_S3_BUCKET          = aws_s3_bucket.data.bucket
     SMARTHOME_S3_PREFIX          = var.s3_prefix
     SMARTHOME_SOURCE_FILES       = join(",", local.source_files)
-    SMARTHOME_DATABASE_URL       = "postgresql://smarthome_app@${aws_db_instance.this.address}:${aws_db_instance.this.port}/smarthome"
+    SMARTHOME_DATABASE_URL       = "postgresql://smarthome_app@${local.service_endpoints.db_host}:${local.service_endpoints.db_port}/smarthome"
     SMARTHOME_DATABASE_SSLMODE   = "require"
-    SMARTHOME_API_URL            = aws_api_gateway_stage.prod.invoke_url
-    SMARTHOME_REDSHIFT_HOST      = aws_redshiftserverless_workgroup.this.endpoint[0].address
+    SMARTHOME_API_URL            = local.service_endpoints.api_url
+    SMARTHOME_REDSHIFT_HOST      = local.service_endpoints.redshift_host
     SMARTHOME_REDSHIFT_DATABASE  = var.redshift_database
-    SMARTHOME_REDSHIFT_WORKGROUP = aws_redshiftserverless_workgroup.this.workgroup_name
+    SMARTHOME_REDSHIFT_WORKGROUP = local.service_endpoints.redshift_workgroup
     SMARTHOME_REDSHIFT_IAM_ROLE  = aws_iam_role.redshift_copy.arn
     SMARTHOME_LAKE_GLUE_DATABASE = aws_glue_catalog_database.lake.name
     SMARTHOME_SPECTRUM_IAM_ROLE  = aws_iam_role.spectrum.arn
   } : { name = k, value = v }]
-  # libpq reads PGPASSWORD itself, so SMARTHOME_DATABASE_URL carries no password.
-  dagster_secrets = [
+  # libpq reads PGPASSWORD itself, so SMARTHOME_DATABASE_URL carries no password. The alert webhook's URL is a
+  # secret too (a Slack webhook URL is its own credential): present only when var.alert_webhook is set.
+  dagster_secrets = concat([
     { name = "DAGSTER_PG_PASSWORD", valueFrom = "${aws_secretsmanager_secret.app.arn}:password::" },
     { name = "PGPASSWORD", valueFrom = "${aws_secretsmanager_secret.app.arn}:password::" },
     { name = "SMARTHOME_API_KEY", valueFrom = aws_secretsmanager_secret.api_key.arn },
-  ]
+    ], var.alert_webhook ? [{ name = "SMARTHOME_ALERT_WEBHOOK_URL", valueFrom = aws_secretsmanager_secret.alert_webhook[0].arn }] : []
+  )
+  # The services wait for the bootstrap task (docs/DEPLOY.md step 5): this first container of their tasks exits 0
+  # once smarthome_app can log in to the `dagster` database, and the Dagster container starts only then
+  # (dependsOn SUCCESS). It gives up after 20 minutes; the task then stops and the circuit breaker sees it.
+  wait_for_bootstrap = {
+    name                   = "bootstrap-done"
+    image                  = local.image
+    essential              = false
+    readonlyRootFilesystem = true
+    command = ["python", "-c", join("\n", [
+      "import os, sys, time, psycopg2",
+      "for attempt in range(240):",
+      "    try:",
+      "        psycopg2.connect(host=os.environ['DAGSTER_PG_HOST'], port=os.environ['DAGSTER_PG_PORT'], user=os.environ['DAGSTER_PG_USER'], dbname=os.environ['DAGSTER_PG_DB'], password=os.environ['DAGSTER_PG_PASSWORD'], sslmode='require', connect_timeout=5).close()",
+      "        sys.exit(0)",
+      "    except psycopg2.OperationalError as e:",
+      "        print('waiting for the bootstrap task:', str(e).strip().splitlines()[0], flush=True)",
+      "        time.sleep(5)",
+      "sys.exit(1)",
+    ])]
+    environment      = local.dagster_environment
+    secrets          = local.dagster_secrets
+    mountPoints      = local.scratch_mounts
+    logConfiguration = { logDriver = "awslogs", options = merge(local.log_options, { "awslogs-stream-prefix" = "bootstrap-done" }) }
+  }
   # Read-only root file system; what Dagster and the pipeline write goes to these task-local volumes.
   scratch_mounts = [
     { sourceVolume = "tmp", containerPath = "/tmp", readOnly = false },
@@ -190,7 +232,7 @@ resource "aws_ecs_task_definition" "dagster" {
   volume {
     name = "dagster-storage"
   }
-  container_definitions = jsonencode([{
+  container_definitions = jsonencode(concat(each.key == "run" ? [] : [local.wait_for_bootstrap], [merge({
     name                   = each.key
     image                  = local.image
     essential              = true
@@ -202,7 +244,7 @@ resource "aws_ecs_task_definition" "dagster" {
     portMappings           = each.key == "code" ? [{ containerPort = 4000 }] : each.key == "webserver" ? [{ containerPort = 3000 }] : []
     logConfiguration       = { logDriver = "awslogs", options = merge(local.log_options, { "awslogs-stream-prefix" = each.key }) }
     healthCheck            = contains(keys(local.health), each.key) ? { command = local.health[each.key], interval = 30, timeout = 10, retries = 3, startPeriod = 120 } : null
-  }])
+  }, each.key == "run" ? {} : { dependsOn = [{ containerName = "bootstrap-done", condition = "SUCCESS" }] })]))
 }
 
 resource "aws_service_discovery_private_dns_namespace" "this" {
@@ -226,19 +268,41 @@ resource "aws_service_discovery_service" "this" {
 }
 
 resource "aws_ecs_service" "dagster" {
-  for_each               = toset(["code", "webserver", "daemon"])
-  name                   = "${local.name}-${each.key}"
-  cluster                = aws_ecs_cluster.this.id
-  task_definition        = aws_ecs_task_definition.dagster[each.key].arn
-  desired_count          = 1
-  launch_type            = "FARGATE"
-  enable_execute_command = each.key == "webserver"
-  propagate_tags         = "SERVICE"
+  for_each        = toset(["code", "webserver", "daemon"])
+  name            = "${local.name}-${each.key}"
+  cluster         = aws_ecs_cluster.this.id
+  task_definition = aws_ecs_task_definition.dagster[each.key].arn
+  desired_count   = 1
+  launch_type     = "FARGATE"
+  propagate_tags  = "SERVICE"
+  # ECS Exec does not work with a read-only root file system: the UI is reached through the load balancer (alb.tf).
+  enable_execute_command = false
+  # One task of each at a time, also during a rollout: two code servers would answer the same name with different
+  # code, two daemons would run every schedule twice. A new task starts only after the old one stopped.
+  deployment_maximum_percent         = 100
+  deployment_minimum_healthy_percent = 0
+  # A rollout whose tasks keep failing (the bootstrap never ran, the image does not start) stops and rolls back,
+  # and `terraform apply` waits for the services to be steady, so it fails instead of reporting success.
+  deployment_circuit_breaker {
+    enable   = true
+    rollback = true
+  }
+  wait_for_steady_state = true
   network_configuration {
     subnets          = local.subnet_ids
     security_groups  = [aws_security_group.dagster.id]
     assign_public_ip = false
   }
+  dynamic "load_balancer" {
+    for_each = each.key == "webserver" && local.ui_alb ? [1] : []
+    content {
+      target_group_arn = aws_lb_target_group.ui[0].arn
+      container_name   = "webserver"
+      container_port   = 3000
+    }
+  }
+  # The roles' policies exist before a task can start (their grants: secrets, RunTask, the bucket).
+  depends_on = [aws_iam_role_policy.execution, aws_iam_role_policy.control, aws_iam_role_policy.run]
   dynamic "service_registries" {
     for_each = contains(["code", "webserver"], each.key) ? [aws_service_discovery_service.this[each.key].arn] : []
     content {
@@ -267,11 +331,12 @@ resource "aws_ecs_task_definition" "bootstrap" {
     readonlyRootFilesystem = true
     command = [
       "python", "-m", "smarthome_assets.database.aws_bootstrap",
-      "--host", aws_db_instance.this.address, "--admin-user", aws_db_instance.this.username,
+      "--host", local.service_endpoints.db_host, "--port", tostring(local.service_endpoints.db_port),
+      "--admin-user", local.service_endpoints.db_admin_user,
       "--app-secret", aws_secretsmanager_secret.app.arn, "--reader-secret", aws_secretsmanager_secret.reader.arn,
     ]
     environment      = [{ name = "AWS_REGION", value = local.region }]
-    secrets          = [{ name = "PGPASSWORD", valueFrom = "${aws_db_instance.this.master_user_secret[0].secret_arn}:password::" }]
+    secrets          = [{ name = "PGPASSWORD", valueFrom = "${local.service_endpoints.db_master_secret_arn}:password::" }]
     mountPoints      = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
     logConfiguration = { logDriver = "awslogs", options = merge(local.log_options, { "awslogs-stream-prefix" = "bootstrap" }) }
   }])

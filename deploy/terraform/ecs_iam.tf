@@ -1,7 +1,7 @@
 # IAM for Dagster on ECS, one role per job (the anchor example gives every task s3:* and Resource "*"):
 # - execution: pull the image, write logs, resolve the task's `secrets` (only the secrets it names);
 # - control (webserver + daemon): launch, watch and stop run tasks of the run task definition (EcsRunLauncher),
-#   read compute logs; ECS Exec for the webserver's port forwarding;
+#   read compute logs;
 # - run: the pipeline itself: the bucket's prefix, the key, Redshift Serverless credentials by IAM;
 # - bootstrap: read the two database secrets it writes into PostgreSQL as role passwords.
 
@@ -43,10 +43,10 @@ resource "aws_iam_role_policy" "execution" {
       {
         Effect = "Allow"
         Action = "secretsmanager:GetSecretValue"
-        Resource = [
+        Resource = concat([
           aws_secretsmanager_secret.app.arn, aws_secretsmanager_secret.api_key.arn,
-          aws_db_instance.this.master_user_secret[0].secret_arn,
-        ]
+          local.service_endpoints.db_master_secret_arn,
+        ], aws_secretsmanager_secret.alert_webhook[*].arn)
       },
       { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.this.arn },
     ]
@@ -73,9 +73,18 @@ resource "aws_iam_role_policy" "control" {
       {
         Sid       = "WatchAndStopRunTasks"
         Effect    = "Allow"
-        Action    = ["ecs:DescribeTasks", "ecs:StopTask", "ecs:TagResource", "ecs:ListTasks"]
+        Action    = ["ecs:DescribeTasks", "ecs:StopTask", "ecs:ListTasks"]
         Resource  = "*"
         Condition = { ArnEquals = { "ecs:cluster" = aws_ecs_cluster.this.arn } }
+      },
+      {
+        # The launcher tags RunTask (dagster/run_id, dagster/job_name): tag-on-create is authorised as
+        # ecs:TagResource with the key ecs:CreateAction, and carries no ecs:cluster key.
+        Sid       = "TagRunTasksOnCreate"
+        Effect    = "Allow"
+        Action    = "ecs:TagResource"
+        Resource  = "arn:${local.partition}:ecs:${local.region}:${local.account_id}:task/${aws_ecs_cluster.this.name}/*"
+        Condition = { StringEquals = { "ecs:CreateAction" = "RunTask" } }
       },
       {
         Sid      = "ReadOnlyDescribes"
@@ -103,12 +112,6 @@ resource "aws_iam_role_policy" "control" {
         Condition = { StringLike = { "s3:prefix" = ["${var.s3_prefix}/dagster/compute-logs/*"] } }
       },
       { Effect = "Allow", Action = ["kms:Decrypt", "kms:GenerateDataKey"], Resource = aws_kms_key.this.arn },
-      {
-        Sid      = "EcsExecForPortForwarding"
-        Effect   = "Allow"
-        Action   = ["ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel"]
-        Resource = "*"
-      },
     ]
   })
 }
@@ -142,7 +145,7 @@ resource "aws_iam_role_policy" "run" {
         Sid      = "RedshiftByIam"
         Effect   = "Allow"
         Action   = "redshift-serverless:GetCredentials"
-        Resource = aws_redshiftserverless_workgroup.this.arn
+        Resource = local.service_endpoints.redshift_workgroup_arn
       },
     ]
   })

@@ -55,3 +55,23 @@ output "redshift_iam_user" {
   description = "The Redshift user the run tasks log in as (grant it its privileges once, docs/DEPLOY.md)."
   value       = "IAMR:${aws_iam_role.run.name}"
 }
+
+output "ui_load_balancer_dns_name" {
+  description = "Point your ui_domain_name at this (CNAME or alias); empty without a UI load balancer."
+  value       = try(aws_lb.ui[0].dns_name, "")
+}
+
+output "ui_url" {
+  description = "The Dagster UI, behind sign-in; empty without a UI load balancer."
+  value       = local.ui_alb ? "https://${var.ui_domain_name}" : ""
+}
+
+output "ui_user_pool_id" {
+  description = "The Cognito user pool whose users may sign in to the UI (create them with admin-create-user)."
+  value       = try(aws_cognito_user_pool.ui[0].id, "")
+}
+
+output "alerts_topic_arn" {
+  description = "SNS topic of the CloudWatch alarms: subscribe e-mail, chat or paging to it."
+  value       = aws_sns_topic.alerts.arn
+}

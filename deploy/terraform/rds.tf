@@ -116,7 +116,7 @@ resource "aws_db_instance" "this" {
 
   lifecycle {
     precondition {
-      condition     = var.api_reserved_concurrency + var.dagster_db_pool_connections + 10 <= var.db_max_connections
+      condition     = coalesce(var.api_reserved_concurrency, 0) + var.dagster_db_pool_connections + 10 <= var.db_max_connections
       error_message = "api_reserved_concurrency + dagster_db_pool_connections + 10 (admin, bootstrap) must fit in db_max_connections: each Lambda environment holds one connection."
     }
   }

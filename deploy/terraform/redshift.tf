@@ -101,10 +101,20 @@ resource "aws_redshiftserverless_workgroup" "this" {
   }
 }
 
+# Two limits: past the first, Redshift emits a metric and the `redshift-usage` alarm (alarms.tf) tells the alerts
+# topic while loads go on; only past the hard cap does it refuse queries, which `deactivate` does silently.
 resource "aws_redshiftserverless_usage_limit" "rpu_hours" {
   resource_arn  = aws_redshiftserverless_workgroup.this.arn
   usage_type    = "serverless-compute"
   amount        = var.redshift_max_rpu_hours_per_month
+  period        = "monthly"
+  breach_action = "emit-metric"
+}
+
+resource "aws_redshiftserverless_usage_limit" "rpu_hours_hard_cap" {
+  resource_arn  = aws_redshiftserverless_workgroup.this.arn
+  usage_type    = "serverless-compute"
+  amount        = var.redshift_hard_cap_rpu_hours_per_month
   period        = "monthly"
   breach_action = "deactivate"
 }

@@ -181,6 +181,15 @@ resource "aws_s3_bucket_policy" "access_logs" {
         Resource  = "${aws_s3_bucket.access_logs.arn}/*"
         Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
       },
+      {
+        # The UI load balancer's access logs (alb.tf): the region's ELB account (older regions) or the log
+        # delivery service (newer ones) writes them under ui-alb/.
+        Sid       = "UiLoadBalancerLogs"
+        Effect    = "Allow"
+        Principal = { AWS = data.aws_elb_service_account.this.arn, Service = "logdelivery.elasticloadbalancing.amazonaws.com" }
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.access_logs.arn}/ui-alb/AWSLogs/${local.account_id}/*"
+      },
     ]
   })
 }

@@ -29,8 +29,8 @@ locals {
   # RDS secret layout (what the Lambda and the bootstrap read), minus the password.
   db_connection = {
     engine  = "postgres"
-    host    = aws_db_instance.this.address
-    port    = aws_db_instance.this.port
+    host    = local.service_endpoints.db_host
+    port    = local.service_endpoints.db_port
     sslmode = "require"
   }
 }
@@ -84,4 +84,22 @@ resource "aws_secretsmanager_secret" "api_key" {
 resource "aws_secretsmanager_secret_version" "api_key" {
   secret_id     = aws_secretsmanager_secret.api_key.id
   secret_string = aws_api_gateway_api_key.dagster.value
+}
+
+# Dagster's failure alerts to a Slack-compatible webhook (README, "Alerts"): the URL is written write-only from an
+# ephemeral variable, so it is in neither the plan nor the state, and reaches the tasks through `secrets`.
+resource "aws_secretsmanager_secret" "alert_webhook" {
+  # checkov:skip=CKV2_AWS_57:A webhook URL is issued by the chat service and cannot be rotated by Secrets Manager; replace it with a new alert_webhook_url_version.
+  count                   = var.alert_webhook ? 1 : 0
+  name_prefix             = "${local.name}/alert-webhook-"
+  description             = "SMARTHOME_ALERT_WEBHOOK_URL: the Slack-compatible webhook of Dagster's failure alerts"
+  kms_key_id              = aws_kms_key.this.arn
+  recovery_window_in_days = 7
+}
+
+resource "aws_secretsmanager_secret_version" "alert_webhook" {
+  count                    = var.alert_webhook ? 1 : 0
+  secret_id                = aws_secretsmanager_secret.alert_webhook[0].id
+  secret_string_wo         = var.alert_webhook_url
+  secret_string_wo_version = var.alert_webhook_url_version
 }

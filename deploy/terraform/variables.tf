@@ -131,9 +131,19 @@ variable "redshift_base_rpu" {
 }
 
 variable "redshift_max_rpu_hours_per_month" {
-  description = "Usage limit: RPU-hours a month before queries are refused (caps the bill)."
+  description = "Usage limit: RPU-hours a month past which an alarm goes to the alerts topic (the loads go on)."
   type        = number
   default     = 30
+}
+
+variable "redshift_hard_cap_rpu_hours_per_month" {
+  description = "RPU-hours a month past which Redshift refuses queries (the bill's ceiling; the alarm fires first)."
+  type        = number
+  default     = 60
+  validation {
+    condition     = var.redshift_hard_cap_rpu_hours_per_month > var.redshift_max_rpu_hours_per_month
+    error_message = "The hard cap must be above redshift_max_rpu_hours_per_month, or loads stop before anyone is told."
+  }
 }
 
 variable "redshift_database" {
@@ -151,9 +161,13 @@ variable "lambda_zip" {
 }
 
 variable "api_reserved_concurrency" {
-  description = "Lambda reserved concurrency: one RDS connection per execution environment, so at most this many."
+  description = "Lambda reserved concurrency (one RDS connection per environment). null: none reserved, which applies on a new account (whose whole quota can be 10, so any reservation fails); set it once the quota allows."
   type        = number
-  default     = 40
+  default     = null
+  validation {
+    condition     = var.api_reserved_concurrency == null || try(var.api_reserved_concurrency >= 1, false)
+    error_message = "api_reserved_concurrency: null (none reserved) or at least 1."
+  }
 }
 
 variable "api_cors_origins" {
@@ -200,6 +214,32 @@ variable "source_files" {
   default     = []
 }
 
+variable "alarm_email" {
+  description = "An address subscribed to the alerts topic (alarms); empty: subscribe something yourself (docs/DEPLOY.md)."
+  type        = string
+  default     = ""
+}
+
+variable "alert_webhook" {
+  description = "Route Dagster's failure alerts to a Slack-compatible webhook (SMARTHOME_ALERT_WEBHOOK_URL, a secret)."
+  type        = bool
+  default     = false
+}
+
+variable "alert_webhook_url" {
+  description = "The webhook URL, written write-only into Secrets Manager (never in the state); with alert_webhook."
+  type        = string
+  default     = null
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "alert_webhook_url_version" {
+  description = "Increment to write a new alert_webhook_url."
+  type        = number
+  default     = 1
+}
+
 variable "webserver_allowed_cidrs" {
   description = "CIDRs (e.g. a VPN) allowed to reach the Dagster webserver on port 3000; empty: VPC only."
   type        = list(string)
@@ -210,4 +250,63 @@ variable "dagster_db_pool_connections" {
   description = "RDS connections kept for Dagster and the pipeline (webserver, daemon, code server, runs)."
   type        = number
   default     = 40
+}
+
+# --- reaching the UI (alb.tf) ---------------------------------------------------------------------------------
+
+variable "ui_load_balancer" {
+  description = "Put the Dagster UI behind an HTTPS load balancer with sign-in: \"none\", \"internal\" (a VPN into the VPC) or \"internet-facing\"."
+  type        = string
+  default     = "none"
+  validation {
+    condition     = contains(["none", "internal", "internet-facing"], var.ui_load_balancer)
+    error_message = "ui_load_balancer: none, internal or internet-facing."
+  }
+}
+
+variable "ui_certificate_arn" {
+  description = "ACM certificate of the UI's domain (HTTPS listener); required with a load balancer."
+  type        = string
+  default     = ""
+}
+
+variable "ui_domain_name" {
+  description = "The UI's domain name (a DNS record of yours points it at the load balancer); the sign-in callback."
+  type        = string
+  default     = ""
+}
+
+variable "ui_allowed_cidrs" {
+  description = "Networks that may reach the load balancer on 443 (sign-in is still required)."
+  type        = list(string)
+  default     = ["0.0.0.0/0"]
+}
+
+variable "ui_public_subnet_ids" {
+  description = "With vpc_id and an internet-facing load balancer: public subnets in two or more AZs."
+  type        = list(string)
+  default     = []
+}
+
+variable "ui_auth" {
+  description = "Who may sign in to the UI: \"cognito\" (a user pool created here; add users with the AWS CLI) or \"oidc\" (your identity provider)."
+  type        = string
+  default     = "cognito"
+  validation {
+    condition     = contains(["cognito", "oidc"], var.ui_auth)
+    error_message = "ui_auth: cognito or oidc."
+  }
+}
+
+variable "ui_oidc" {
+  description = "With ui_auth = \"oidc\": issuer, authorization_endpoint, token_endpoint, user_info_endpoint, client_id."
+  type        = map(string)
+  default     = {}
+}
+
+variable "ui_oidc_client_secret" {
+  description = "With ui_auth = \"oidc\": the client secret (the load balancer's listener keeps it in the state)."
+  type        = string
+  default     = ""
+  sensitive   = true
 }

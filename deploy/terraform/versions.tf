@@ -12,9 +12,11 @@ terraform {
       version = ">= 5.100, < 6.0"
     }
   }
-  # Keep the state in an encrypted, versioned S3 bucket of your own (docs/DEPLOY.md, "State"): it holds the
-  # API Gateway key's value, which API Gateway generates (it has no write-only form).
-  # backend "s3" {}
+  # The state lives in an encrypted, versioned S3 bucket of your own (docs/DEPLOY.md, "State"): it holds the
+  # API Gateway key's value, which API Gateway generates (it has no write-only form). Partial configuration: the
+  # bucket, key and region are given to `terraform init -backend-config=...`. The provider's exact version and
+  # hashes are in .terraform.lock.hcl, committed.
+  backend "s3" {}
 }
 
 provider "aws" {

@@ -9,6 +9,7 @@ about a minute once the main venv exists.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -38,10 +39,45 @@ def dockerfile_steps() -> list[tuple[str, list[str]]]:
     return steps
 
 
-def test_the_dockerfile_installs_from_the_lock_then_the_project_without_deps():
+def test_the_dockerfile_installs_the_runtime_lock_with_hashes_then_the_project_without_deps():
     pips = [args for kind, args in dockerfile_steps() if kind == "PIP"]
-    assert pips[0][-2:] == ["-r", "requirements/lock.txt"]
+    assert pips[0][-2:] == ["-r", "requirements/runtime-lock.txt"] and "--require-hashes" in pips[0]
     assert "--no-deps" in pips[1] and "--editable" in pips[1] and pips[1][-1] == "."
+    assert "--no-build-isolation" in pips[1]  # else pip fetches setuptools for the build, unchecked
+
+
+def _pins(path: Path) -> dict[str, str]:
+    text = path.read_text().replace("\\\n", " ")
+    found = re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)", text, re.M)
+    return {name.lower().replace("_", "-"): version for name, version in found}
+
+
+def test_the_runtime_lock_is_the_lock_without_test_packages_and_hashes_every_file():
+    runtime, full = _pins(REPO / "requirements" / "runtime-lock.txt"), _pins(REPO / "requirements" / "lock.txt")
+    entries = re.findall(
+        r"^\S+==\S+ \\\n\s+--hash=sha256:[0-9a-f]{64}$", (REPO / "requirements" / "runtime-lock.txt").read_text(), re.M
+    )
+    assert len(entries) == len(runtime) > 50
+    assert {n: v for n, v in runtime.items() if n in full} == {n: full[n] for n in runtime if n in full}
+    assert not {"moto", "playwright", "pytest", "ruff", "hypothesis", "schemathesis"} & runtime.keys()
+    assert {"dagster", "dagster-aws", "dagster-postgres", "psycopg2-binary", "boto3"} <= runtime.keys()
+
+
+def test_the_image_is_built_for_the_platform_the_tasks_declare():
+    """Defect 5: the task definitions and the Lambda say X86_64; a build without --platform on an arm64 machine
+    gives an image that stops with "exec format error"."""
+    ecs = (REPO / "deploy" / "terraform" / "ecs.tf").read_text()
+    assert 'cpu_architecture        = "X86_64"' in ecs
+    assert (
+        'architectures                  = ["x86_64"]' in (REPO / "deploy" / "terraform" / "lambda_api.tf").read_text()
+    )
+    builds = [
+        line
+        for doc in (REPO / "docs" / "DEPLOY.md", REPO / "Dockerfile")
+        for line in doc.read_text().splitlines()
+        if "docker build" in line or "docker buildx build" in line
+    ]
+    assert builds and all("--platform linux/amd64" in line for line in builds), builds
 
 
 def test_the_image_steps_in_a_clean_venv_load_the_code_location(tmp_path):

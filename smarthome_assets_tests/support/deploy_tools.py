@@ -17,6 +17,8 @@ import pytest
 from smarthome_assets_tests.support.paths import REPO
 
 TERRAFORM_DIR = REPO / "deploy" / "terraform"
+#: The lake's named queries, which a copy of the module must be told where to find.
+LAKE_QUERIES = REPO / "smarthome_assets" / "lake" / "queries"
 TOOLS_BIN = REPO / ".venv-tools" / "bin"
 _MIRROR_GLOBS = (
     "/opt/*/registry.terraform.io/hashicorp/aws/*/linux_amd64/terraform-provider-aws*",
