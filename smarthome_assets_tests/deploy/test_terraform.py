@@ -119,7 +119,7 @@ def test_the_plan_puts_athena_and_spectrum_over_the_lake(plan, moto_workdir):
         '"storage.location.template"     = "${local.lake_location}/${each.key}/date=$${date}/"',
     ):
         assert line in source, line  # fmt: skip
-    columns = _console(moto_workdir, "local.lake_columns")
+    columns = console(moto_workdir, "local.lake_columns")
     for table, schema in layout.SCHEMAS.items():
         assert [(c["name"], c["type"]) for c in columns[table]] == [(f.name, layout.glue_type(f.type)) for f in schema]
     workgroup = res["aws_athena_workgroup.lake"]["configuration"][0]

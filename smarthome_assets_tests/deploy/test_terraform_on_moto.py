@@ -104,7 +104,8 @@ def applied(tmp_path_factory, moto_with_managed_policies):
     )
     variables = [
         "-var", "region=us-east-1", "-var", f"lambda_zip={stand_in_zip(work)}", "-var", "image_tag=test",
-        "-var", "force_destroy_bucket=true", "-var", "deletion_protection=false", "-var", f"lake_queries_dir={LAKE_QUERIES}",
+        "-var", "force_destroy_bucket=true", "-var", "deletion_protection=false",
+        "-var", f"lake_queries_dir={LAKE_QUERIES}",
         "-var", "ui_load_balancer=internet-facing", "-var", "ui_domain_name=ui.example.com",
         "-var", f"ui_certificate_arn={certificate}",
         "-var", "alert_webhook=true", "-var", "alert_webhook_url=https://hooks.example.com/services/T/B/x",
