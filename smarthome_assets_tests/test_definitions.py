@@ -99,10 +99,9 @@ def test_the_aws_environment_end_to_end(monkeypatch, tmp_path, moto_s3_endpoint,
     from lambda_api.config import ApiConfig
     from smarthome_assets.database import aws_bootstrap
     from smarthome_assets.defs.exports import assets as export_assets
-    from smarthome_assets.local_api.server import LocalApiServer
+    from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
     from smarthome_assets.settings import project_root
     from smarthome_assets_tests.support import ssl_postgres
-    from smarthome_assets_tests.support.local_services import start_in_thread
 
     _endpoint, bucket, s3 = s3_bucket
     for name, value in {

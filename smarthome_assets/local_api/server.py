@@ -300,3 +300,13 @@ class LocalApiServer:
         if self.access_log:
             stamp = time.strftime("%d/%b/%Y %H:%M:%S")
             print(f'{client} - - [{stamp}] "{request.method} {request.target[:200]}" {status}', file=sys.stderr)
+
+
+def start_in_thread(server: LocalApiServer) -> threading.Thread:
+    """Serve in a daemon thread (tests, the ECS harness); stop with server.shutdown(); server.server_close()."""
+    thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while server._loop is None and time.monotonic() < deadline:  # accepting once the loop runs
+        time.sleep(0.005)
+    return thread

@@ -19,14 +19,13 @@ import requests
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
 from lambda_api.queries import SUMMARY_LOCK_SPACE
-from smarthome_assets.local_api.server import LocalApiServer
+from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets_tests.support.api_database import (
     POWER,
     call,
     create_api_database,
     drop_api_database,
 )
-from smarthome_assets_tests.support.local_services import start_in_thread
 
 
 def _configure(db, **changes) -> None:

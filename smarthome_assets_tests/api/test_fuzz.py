@@ -19,9 +19,8 @@ from schemathesis.checks import positive_data_acceptance
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import build_resolver, configure, openapi_document
-from smarthome_assets.local_api.server import LocalApiServer
+from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets_tests.support.api_database import create_api_database, drop_api_database
-from smarthome_assets_tests.support.local_services import start_in_thread
 
 EXAMPLES_PER_OPERATION = 40
 DOCUMENT = openapi_document(build_resolver(APIGatewayHttpResolver, ApiConfig()), ApiConfig())

@@ -18,7 +18,7 @@ import psycopg2
 import pytest
 import requests
 
-from smarthome_assets.local_api.server import LocalApiServer
+from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.support.api_database import (
     MINUTES,
@@ -26,7 +26,6 @@ from smarthome_assets_tests.support.api_database import (
     load_synthetic,
     table_rows,
 )
-from smarthome_assets_tests.support.local_services import start_in_thread
 from smarthome_assets_tests.support.paths import REPO
 
 KEYS = ["house_id", "timeframe", "time_raw"]

@@ -16,8 +16,7 @@ import requests
 
 from lambda_api.config import ApiConfig
 from lambda_api.handler import configure
-from smarthome_assets.local_api.server import LocalApiServer
-from smarthome_assets_tests.support.local_services import start_in_thread
+from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 
 WORKERS = 4
 

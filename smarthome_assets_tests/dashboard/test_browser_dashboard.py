@@ -17,12 +17,11 @@ import psycopg2
 import pytest
 
 from smarthome_assets.dashboard import charts, layout, page, queries
-from smarthome_assets.local_api.server import LocalApiServer
+from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets.settings import load_settings
 from smarthome_assets_tests.support import synthetic_facts as synth
 from smarthome_assets_tests.support.browser import offline_page, screenshot
 from smarthome_assets_tests.support.dbapi import dbapi_query
-from smarthome_assets_tests.support.local_services import start_in_thread
 
 pytestmark = pytest.mark.browser
 

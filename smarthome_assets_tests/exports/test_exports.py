@@ -161,8 +161,7 @@ def test_over_http_the_files_are_the_same(operational, tmp_path):
     """The deployed path: HTTP to the API (the local server in front of the same handler)."""
     from lambda_api.config import ApiConfig
     from lambda_api.handler import configure
-    from smarthome_assets.local_api.server import LocalApiServer
-    from smarthome_assets_tests.support.local_services import start_in_thread
+    from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 
     configure(ApiConfig(database_url=operational))
     server = LocalApiServer(("127.0.0.1", 0), workers=4)

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 
 from lambda_api.db import Database
 from lambda_api.queries import Statement
-from smarthome_assets.local_api.server import LocalApiServer
 from smarthome_assets.monitoring.alerts import ALERTS_PREFIX
 from smarthome_assets.storage.object_store import ObjectStore
 
 PREPARED_STATEMENTS = Statement("SELECT name FROM pg_prepared_statements ORDER BY name", {})
-
-
-def start_in_thread(server: LocalApiServer) -> threading.Thread:
-    """Serve in a daemon thread (tests, benchmarks); stop with server.shutdown(); server.server_close()."""
-    thread = threading.Thread(target=server.serve_forever, name="local-api", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while server._loop is None and time.monotonic() < deadline:  # accepting once the loop runs
-        time.sleep(0.005)
-    return thread
 
 
 def list_alerts(store: ObjectStore, day: str | None = None) -> list[dict]:
