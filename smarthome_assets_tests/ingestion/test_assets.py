@@ -14,13 +14,11 @@ import pytest
 
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
-from smarthome_assets.ingestion import layout
-from smarthome_assets.ingestion.clean_days import load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.clean_days import load_days
 from smarthome_assets.ingestion.landing import current_manifests
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
-from smarthome_assets_tests.support.clean_zone import day_replacements
 from smarthome_assets_tests.support.homec_files import HEADER, minutes, row, write
 
 ASSETS = dg.load_assets_from_modules([ingestion_assets])
@@ -61,6 +59,12 @@ def fingerprint(url) -> str:
         return digest.hexdigest()
 
 
+def metadata_of(result, asset: str) -> dict:
+    """The metadata of `asset`'s first materialization in the run (one step materializes all five)."""
+    events = result.get_asset_materialization_events()
+    return next(e for e in events if e.asset_key.to_user_string() == asset).materialization.metadata
+
+
 def checks_by_name(result) -> dict[str, bool]:
     return {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed for e in result.get_asset_check_evaluations()}
 
@@ -71,14 +75,12 @@ def test_the_real_excerpt_lands_with_its_58_cloud_cover_strings(tmp_path, fresh_
     result = run(res, "2016-01-01", "2016-01-03")
     assert result.success
     assert counts(url) == {"home": 1, "device": 18, "weather": 2838, "energy_consuming_device": 2838}
-    weather_meta = result.asset_materializations_for_node("clean_weather")[0].metadata
+    weather_meta = metadata_of(result, "clean_weather")
     assert weather_meta["values_replaced"].value == 58
     assert "| cloud_cover | 58 |" in weather_meta["replacements"].value
-    store = res["object_store"]  # each home-day's replacements travel with its clean rows, and add up
-    per_day = [day_replacements(store, "weather", f"2016-01-0{d}", 1) for d in (1, 2, 3)]
-    assert sum(day.get("cloud_cover", {}).get("count", 0) for day in per_day) == 58
-    assert per_day[0]["cloud_cover"]["examples"][0][1] == "cloudCover"
-    assert not store.list_keys("clean/reports/")
+    assert "2: `cloudCover`" in weather_meta["replacements"].value  # line 2: the first data line
+    store = res["object_store"]  # the pass writes nothing between the staged days and PostgreSQL
+    assert not store.list_keys("clean/")
     checks = checks_by_name(result)
     assert checks["raw_csv:rows_accounted_for"] and checks["rds_tables:row_counts_match_clean"]
     assert checks["clean_devices:aggregates_match"]  # use == House overall, gen == Solar on real rows
@@ -87,7 +89,7 @@ def test_the_real_excerpt_lands_with_its_58_cloud_cover_strings(tmp_path, fresh_
     before = fingerprint(url)
     again = run(res, "2016-01-01", "2016-01-03")
     assert again.success and counts(url)["weather"] == 2838 and fingerprint(url) == before
-    raw_meta = again.asset_materializations_for_node("raw_csv")[0].metadata
+    raw_meta = metadata_of(again, "raw_csv")
     assert "unchanged" in raw_meta["files"].value
 
 
@@ -142,10 +144,11 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path, fresh_database, e
     res = resources(store, url, [excerpt_path])
     assert run(res, "2016-01-01", "2016-01-03").success
     before = fingerprint(url)
-    store.put_bytes(layout.clean_day_key("energy", "2016-01-03", 1), b"not an arrow file")
+    manifests = current_manifests(store)
+    store.put_bytes(manifests[0].staged_key("2016-01-03"), b"not an arrow file")  # the last day of the stream
     days = [date(2016, 1, 1), date(2016, 1, 2), date(2016, 1, 3)]
     with pytest.raises(Exception, match=r"(?i)arrow|ipc|file"):
-        load_clean_days(res["postgres"], store, staged_homes_by_day(current_manifests(store), days), days)
+        load_days(res["postgres"], store, manifests, days)
     assert fingerprint(url) == before
 
 
@@ -157,7 +160,7 @@ def test_a_changed_file_replaces_its_rows(tmp_path, fresh_database):
     write(source, minutes(6))
     result = run(res, "2016-01-01")
     assert result.success and counts(url)["weather"] == 6
-    assert "landed" in result.asset_materializations_for_node("raw_csv")[0].metadata["files"].value
+    assert "landed" in metadata_of(result, "raw_csv")["files"].value
 
 
 def test_an_unusable_file_fails_the_run_with_file_line_and_column(tmp_path, fresh_database):

@@ -1,8 +1,8 @@
 """Asset checks of the ingestion assets, and the tables they show in the UI.
 
-Checks run inside their asset's step (check specs on the asset) because they use what the step just
-measured; blocking ones stop downstream assets, for the cases where loading would be worse than
-stopping: lost rows, duplicate or null keys, counts that do not reconcile.
+Checks run inside the ingestion pass (check specs on its multi-asset) because they use what it just
+measured; blocking ones stop what follows, for the cases where loading would be worse than stopping: lost
+rows, duplicate or null keys, counts that do not reconcile.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from smarthome_assets.homec import contract
 from smarthome_assets.ingestion.clean_days import CleanResult
 from smarthome_assets.ingestion.landing import Manifest, merged_reasons
 from smarthome_assets.lib.checks import ERROR, WARN, reconciliation_result
-from smarthome_assets.lib.keys import CLEAN_DEVICES, HOMES, RAW_CSV, RDS_TABLES
+from smarthome_assets.lib.keys import CLEAN_DEVICES, CLEAN_WEATHER, HOMES, RAW_CSV, RDS_TABLES
 
 RAW_CSV_CHECKS = [
     dg.AssetCheckSpec(
@@ -81,12 +81,23 @@ RDS_CHECKS = [
 ]
 
 
+ALL_CHECKS = [
+    *RAW_CSV_CHECKS,
+    *clean_check_specs(CLEAN_WEATHER),
+    *clean_check_specs(CLEAN_DEVICES),
+    AGGREGATES_CHECK,
+    *HOMES_CHECKS,
+    *RDS_CHECKS,
+]
+
+
 def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
     unbalanced = {m.file: m.data_lines - m.staged_rows - m.quarantined_rows - m.joined_lines for m in manifests}
     unbalanced = {file: lost for file, lost in unbalanced.items() if lost}
     quarantined = sum(m.quarantined_rows for m in manifests)
     return [
         dg.AssetCheckResult(
+            asset_key=RAW_CSV,
             check_name="rows_accounted_for",
             passed=not unbalanced,
             severity=ERROR,
@@ -107,6 +118,7 @@ def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
             },
         ),
         dg.AssetCheckResult(
+            asset_key=RAW_CSV,
             check_name="no_quarantined_rows",
             passed=quarantined == 0,
             severity=WARN,
@@ -119,9 +131,9 @@ def raw_csv_results(manifests: list[Manifest]) -> list[dg.AssetCheckResult]:
     ]
 
 
-def clean_results(result: CleanResult) -> list[dg.AssetCheckResult]:
+def clean_results(result: CleanResult, asset: dg.AssetKey) -> list[dg.AssetCheckResult]:
     q = result.quality
-    return [
+    results = [
         dg.AssetCheckResult(
             check_name="rows_accounted_for",
             passed=q.rows == result.staged_rows,
@@ -153,10 +165,12 @@ def clean_results(result: CleanResult) -> list[dg.AssetCheckResult]:
             metadata={"out_of_range": dg.MetadataValue.json(q.out_of_range)},
         ),
     ]
+    return [r._replace(asset_key=asset) for r in results]
 
 
 def aggregates_result(result: CleanResult) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
+        asset_key=CLEAN_DEVICES,
         check_name="aggregates_match",
         passed=not result.quality.pair_mismatches,
         severity=WARN,
@@ -170,6 +184,7 @@ def homes_results(loaded: list[int], registered: int, devices: dict[int, int]) -
     short = {house: devices.get(house, 0) for house in loaded if devices.get(house) != expected}
     return [
         dg.AssetCheckResult(
+            asset_key=HOMES,
             check_name="every_home_has_its_devices",
             passed=not short,
             severity=ERROR,
@@ -193,7 +208,7 @@ def rds_results(expected: dict[tuple[int, str], int], loaded: HomeDayCounts) -> 
         "clean": {queries.LOADED_TABLES[t]: by_home_day(expected) for t in loaded},
         "postgres": {queries.LOADED_TABLES[t]: by_home_day(counts) for t, counts in loaded.items()},
     }
-    return [reconciliation_result("row_counts_match_clean", measures, keys_name="home_days")]
+    return [reconciliation_result("row_counts_match_clean", measures, keys_name="home_days", asset_key=RDS_TABLES)]
 
 
 def files_markdown(manifests: list[Manifest], statuses: dict[str, str] | None = None) -> str:
