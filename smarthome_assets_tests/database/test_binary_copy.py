@@ -23,7 +23,7 @@ SCHEMA = pa.schema(
     ]
 )
 ROWS = {
-    "label": ["a", None, "é, \"quoted\"\nline", ""],
+    "label": ["a", None, 'é, "quoted"\nline', ""],
     "house_id": [1, -7, 2_147_483_647, 0],
     "at": [
         datetime(2016, 1, 1, 5, tzinfo=UTC),

@@ -214,3 +214,33 @@ def test_a_changed_time_axis_stages_the_file_again(tmp_path):
     assert not moved.skipped and list(moved.rows_per_day) == ["2020-03-01"]
     assert not store.exists(first.staged_key("2016-01-01"))  # the old version's staging is gone
     assert store.list_keys("staging/") == [moved.staged_key("2020-03-01")]
+
+
+def test_a_failed_blocking_clean_check_rolls_the_load_back(tmp_path, fresh_database, excerpt_path, monkeypatch):
+    """The clean tables' blocking checks are judged once every row has streamed in, before the commit: a
+    failure (here a duplicate key, as a cleaning bug would make) leaves PostgreSQL as it was and ends the run."""
+    from smarthome_assets.cleaning.quality import QualityStats
+
+    url, _ = fresh_database
+    source = tmp_path / "home.csv"
+    source.write_bytes(excerpt_path.read_bytes())
+    res = resources(LocalObjectStore(root=str(tmp_path / "store")), url, [source])
+    assert run(res, "2016-01-01", "2016-01-03").success
+    before, rows = fingerprint(url), counts(url)
+    observe = QualityStats.observe_rows
+
+    def with_a_duplicate(self, table, segments, days):
+        observe(self, table, segments, days)
+        self.duplicate_keys += 1
+
+    monkeypatch.setattr(QualityStats, "observe_rows", with_a_duplicate)
+    text = source.read_text()
+    source.write_text(text[: text.rindex("\n", 0, len(text) - 1) + 1])  # re-delivered one line shorter
+    result = dg.materialize(
+        ASSETS, resources=res, tags=range_tags(date(2016, 1, 1), date(2016, 1, 3)), raise_on_error=False
+    )
+    assert not result.success
+    assert fingerprint(url) == before and counts(url) == rows
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"raw_csv", "clean_weather", "clean_devices"}
+    assert not checks_by_name(result)["clean_weather:unique_keys"]
