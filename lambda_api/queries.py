@@ -293,3 +293,15 @@ HEALTH = Statement("SELECT 1", {})
 #: The session's prepared statements (tests check that pages run prepared).
 #: Homes, to estimate a summary's rows when no house_id narrows it (the table has one row a home).
 HOME_COUNT = Statement(f"SELECT count(*) FROM {HOME.name}", {})
+
+
+def day_versions(dataset: str, first: Any, last: Any) -> Statement:
+    """The versions of a dataset's UTC days first..last and its catch-all one, as one text (lambda_api/cache.py):
+    it changes whenever a row of those days may have."""
+    if dataset not in ("weather", "energy"):
+        raise ValueError(dataset)
+    sql = (
+        "SELECT coalesce(string_agg(day::text || '=' || version::text, ',' ORDER BY day), '') FROM day_version "
+        "WHERE dataset = %(dataset)s AND (day BETWEEN %(first)s AND %(last)s OR day = 'infinity')"
+    )
+    return Statement(sql, {"dataset": dataset, "first": first, "last": last})

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from lambda_api import queries, responses, runtime, schemas
+from lambda_api import cache, queries, responses, runtime, schemas
 from lambda_api.columns import DEVICE, DEVICE_COLUMNS, ENERGY, HOME, WEATHER, WEATHER_COLUMNS, Table
 from lambda_api.config import DEFAULT_LIMIT, MAX_LIMIT
 from lambda_api.db import DatabaseUnavailable, InvalidValue
@@ -103,9 +104,45 @@ def _serve_list(build: Callable[[queries.Shape], Statement], header: tuple[str, 
     return responses.json_list(rows_json, count)
 
 
-def _readings(table: Table, columns: tuple[str, ...], page: PageRequest) -> Response[str]:
+def _request_key(request: runtime.Request) -> str:
+    """Everything an answer depends on besides the data: the route, the URL its links are built on, the query
+    as given (the `next` link repeats it), and JSON or CSV."""
+    shape = "csv" if wants_csv(request.header("accept")) else "json"
+    return f"{request.path}\n{request.base_url}\n{urlencode(request.query)}\n{shape}"
+
+
+def _cached(dataset: str, page: PageRequest, serve: Callable[[], Response[str]]) -> Response[str]:
+    """A page of past days from the cache while their versions are unchanged, else `serve()`d (and kept);
+    with the ETag and Cache-Control that fit the timeframe's age, and 304 for a client that has it."""
+    env, request = _current()
+    days = cache.past_days(page.start, page.end)
+    if days is None:
+        response = serve()
+        response.headers["Cache-Control"] = cache.NOT_CACHEABLE
+        return response
+    ((versions,),) = env.db.fetch(queries.day_versions(dataset, *days))  # before the page: never older than it
+    key = _request_key(request)
+    validators = {"ETag": cache.etag(key, versions), "Cache-Control": cache.PAST_DAYS}
+    if cache.matches(request.header("if-none-match"), validators["ETag"]):
+        return Response(304, None, "", headers=validators)
+    store = env.cache
+    answer = store.get(key, versions) if store is not None else None
+    validators[cache.STATUS_HEADER] = "hit" if answer is not None else "miss"
+    if answer is None:
+        response = serve()
+        if response.status_code != 200:
+            return response
+        answer = cache.Answer(versions, 200, response.body, dict(response.headers))
+        if store is not None:
+            store.put(key, answer)
+    return Response(answer.status, None, answer.body, headers={**answer.headers, **validators})
+
+
+def _readings(dataset: str, table: Table, columns: tuple[str, ...], page: PageRequest) -> Response[str]:
     header = ("house_id", "timeframe", "time_raw", *columns)
-    return _serve_page(lambda shape: queries.readings_page(table, columns, page, shape), header, page.limit)
+    return _cached(
+        dataset, page, lambda: _serve_page(lambda s: queries.readings_page(table, columns, page, s), header, page.limit)
+    )
 
 
 class HomeNotFound(LookupError):
@@ -141,7 +178,7 @@ def weather(
 ) -> Response[str]:
     """Per-minute weather readings for a timeframe, paginated in (house_id, timeframe) order."""
     page = _page_request(start, end, house_id, limit, cursor)
-    return _readings(WEATHER, WEATHER_COLUMNS, page)
+    return _readings("weather", WEATHER, WEATHER_COLUMNS, page)
 
 
 def energy(
@@ -154,7 +191,7 @@ def energy(
 ) -> Response[str]:
     """Per-minute device readings (kW) for a timeframe, all devices or the ones named."""
     page = _page_request(start, end, house_id, limit, cursor)
-    return _readings(ENERGY, parse_devices(device), page)
+    return _readings("energy", ENERGY, parse_devices(device), page)
 
 
 def energy_summary(
@@ -183,13 +220,16 @@ def energy_summary(
     def build(shape: queries.Shape) -> Statement:
         return queries.summary_page(columns, interval, agg, zone, page, shape, scan)
 
-    with summary_slot(env, _summary_cost(env, page, scan)):
-        try:
-            return _serve_page(build, header, limit, cut_columns=True)
-        except InvalidValue as exc:
-            if exc.sqlstate != INVALID_PARAMETER_VALUE:  # only the time zone name can be refused here
-                raise
-            raise BadParameter("tz", "unknown time zone; use an IANA name such as America/New_York") from None
+    def serve() -> Response[str]:
+        with summary_slot(env, _summary_cost(env, page, scan)):
+            try:
+                return _serve_page(build, header, limit, cut_columns=True)
+            except InvalidValue as exc:
+                if exc.sqlstate != INVALID_PARAMETER_VALUE:  # only the time zone name can be refused here
+                    raise
+                raise BadParameter("tz", "unknown time zone; use an IANA name such as America/New_York") from None
+
+    return _cached("energy", page, serve)
 
 
 class OverBudget(RuntimeError):
