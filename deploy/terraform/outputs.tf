@@ -55,3 +55,8 @@ output "redshift_iam_user" {
   description = "The Redshift user the run tasks log in as (grant it its privileges once, docs/DEPLOY.md)."
   value       = "IAMR:${aws_iam_role.run.name}"
 }
+
+output "api_cache_url" {
+  description = "The API through its CloudFront cache (set api_base_url to it for `next` links behind the cache)."
+  value       = "https://${aws_cloudfront_distribution.api.domain_name}"
+}
