@@ -30,7 +30,7 @@ BatchReaders = Mapping[str, Callable[[], pa.RecordBatchReader]]
 #: there when the rows are (the loaded homes' `home` rows) on a connection of its own.
 BeforeCommit = Callable[[], None]
 #: Bytes psycopg2 asks the COPY stream for at a time.
-COPY_CHUNK_BYTES = 8 << 20
+COPY_CHUNK_BYTES = 1 << 20
 
 
 @dataclass

@@ -40,8 +40,8 @@ TABLES: dict[str, tuple[Callable[[pa.Table, Segments], tuple[pa.Table, CleaningR
     "weather": (clean_weather_rows, [*_KEYS, *(c.name for c in contract.WEATHER_COLUMNS)], WEATHER_SCHEMA),
     "energy": (clean_energy_rows, [*_KEYS, *(c.name for c in contract.POWER_COLUMNS)], ENERGY_SCHEMA),
 }
-#: Staged rows cleaned per call (about 35 home-days): few kernel calls, and a bounded batch in memory.
-BATCH_ROWS = 50_000
+#: Staged rows cleaned per call (about 9 home-days): few kernel calls, and little in memory (docs/DESIGN_NOTES.md).
+BATCH_ROWS = 12_500
 
 
 @dataclass
