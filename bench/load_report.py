@@ -68,14 +68,14 @@ def report(results: dict[str, list[dict]], homes: int) -> None:
     rows = contract.FULL_YEAR_ROWS
     print()
     print(f"Full synthetic year: {rows:,} rows per home into `weather` and `energy_consuming_device`")
-    print(f"{'method':<44}{'seconds':>8}{'spread':>26}{'peak RSS MB':>13}{'CPU client s':>14}{'CPU server s':>14}")
+    print(f"{'method':<44}{'seconds':>8}{'peak RSS MB':>13}{'CPU client s':>14}{'CPU server s':>14}  spread")
     labels = {**LABELS, "project_n": f"this project, {homes} homes"}
     for key, label in labels.items():
         if key in results:
             m = _median_run(results[key])
             print(
-                f"{label:<44}{_seconds(results[key]):>8.2f}{_spread(results[key]):>26}{m['peak_rss_mb']:>13.0f}"
-                f"{m['cpu']['client']:>14.2f}{m['cpu']['postgres']:>14.2f}"
+                f"{label:<44}{_seconds(results[key]):>8.2f}{m['peak_rss_mb']:>13.0f}"
+                f"{m['cpu']['client']:>14.2f}{m['cpu']['postgres']:>14.2f}  {_spread(results[key])}"
             )
     project, floor = _seconds(results["project"]), _seconds(results["floor"])
     original = _seconds(results["original"])
