@@ -83,8 +83,15 @@ def test_the_real_excerpt_lands_with_its_58_cloud_cover_strings(tmp_path, fresh_
     assert not store.list_keys("clean/")
     checks = checks_by_name(result)
     assert checks["raw_csv:rows_accounted_for"] and checks["rds_tables:row_counts_match_clean"]
-    assert checks["clean_devices:aggregates_match"]  # use == House overall, gen == Solar on real rows
-    assert not checks["clean_weather:full_days"]  # 2016-01-01 starts at 05:00 UTC: a partial day, warned
+    assert checks["clean_devices:rows_and_keys"] and checks["clean_weather:rows_and_keys"]
+    plausible = {
+        e.asset_key.to_user_string(): e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "values_plausible"
+    }
+    # use == House overall and gen == Solar on real rows; 2016-01-01 (from 05:00 UTC) and 01-03 are partial: warned
+    assert plausible["clean_devices"].metadata["pair_mismatches"].value == {}
+    assert not plausible["clean_weather"].passed and plausible["clean_weather"].metadata["incomplete_days"].value == 2
 
     before = fingerprint(url)
     again = run(res, "2016-01-01", "2016-01-03")
@@ -243,4 +250,4 @@ def test_a_failed_blocking_clean_check_rolls_the_load_back(tmp_path, fresh_datab
     assert fingerprint(url) == before and counts(url) == rows
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"raw_csv", "clean_weather", "clean_devices"}
-    assert not checks_by_name(result)["clean_weather:unique_keys"]
+    assert not checks_by_name(result)["clean_weather:rows_and_keys"]

@@ -124,8 +124,7 @@ def raw_to_postgres(
     def before_commit(results: dict[str, CleanResult]) -> None:
         weather, energy = results["weather"], results["energy"]
         done.append(_clean(weather, keys.CLEAN_WEATHER, checks.clean_results(weather, keys.CLEAN_WEATHER)))
-        energy_checks = [*checks.clean_results(energy, keys.CLEAN_DEVICES), checks.aggregates_result(energy)]
-        done.append(_clean(energy, keys.CLEAN_DEVICES, energy_checks))
+        done.append(_clean(energy, keys.CLEAN_DEVICES, checks.clean_results(energy, keys.CLEAN_DEVICES)))
         if _blocked(done):
             raise BlockingCheckFailed
         done.append(_homes(object_store, postgres, manifests_for_days(current, days)))
