@@ -5,7 +5,8 @@ COPY (encoded by binary_copy.py while the server takes the previous batch), and 
 new version (the API's cache key). The two tables load at once on two connections and commit by two-phase
 commit, a `load_decision` row recording the outcome so the next load finishes what a killed one prepared; a
 server without prepared transactions gets one transaction instead. A caller's `before_commit` may refuse the
-load (a failed blocking check) once every row is in. The homes' statistics are refreshed right after.
+load (a failed blocking check) once every row is in, seeing what each table then holds per home and day. The
+homes' statistics are refreshed right after.
 docs/DESIGN_NOTES.md has the protocol and the measurements."""
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ from smarthome_assets.database.connection import PostgresDatabase
 
 #: Clean table ("weather" / "energy") -> a function opening that table's batches for the range.
 BatchReaders = Mapping[str, Callable[[], pa.RecordBatchReader]]
-#: Called once every row is in, before anything commits: raises to roll the load back; may write what must be
-#: there when the rows are (the loaded homes' `home` rows) on a connection of its own.
-BeforeCommit = Callable[[], None]
+#: Called with the load (its rows, and what each table holds per home and day inside the load's transaction)
+#: once every row is in, before anything commits: raises to roll the load back; may write what must be there
+#: when the rows are (the loaded homes' `home` rows) on a connection of its own.
+BeforeCommit = Callable[["OperationalLoad"], None]
 #: Bytes psycopg2 asks the COPY stream for at a time.
 COPY_CHUNK_BYTES = 1 << 20
 
@@ -38,6 +40,8 @@ class OperationalLoad:
     rows: dict[str, int] = field(default_factory=dict)  # clean table -> rows loaded
     homes: list[int] = field(default_factory=list)
     concurrent: bool = False  # two connections + two-phase commit, or one transaction
+    #: clean table -> (house_id, ISO day) -> rows the table holds in the range, counted in the load's transaction
+    counts: dict[str, dict[tuple[int, str], int]] = field(default_factory=dict)
 
 
 def day_range_bounds(days: list[date]) -> tuple[datetime, datetime]:
@@ -81,10 +85,10 @@ def load_range(
     return result
 
 
-def _about_to_commit(db: PostgresDatabase, loaded: list[int], before_commit: BeforeCommit | None) -> None:
+def _about_to_commit(db: PostgresDatabase, loaded: list[int], before_commit: BeforeCommit | None, result) -> None:
     """The caller's last word, then the check that every loaded home is in `home`."""
     if before_commit is not None:
-        before_commit()
+        before_commit(result)
     with _autocommit(db) as cur:
         _require_homes(cur, loaded)
 
@@ -100,12 +104,12 @@ def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent, resul
             concurrent = cur.fetchone()[0] >= len(queries.LOADED_TABLES)
         if not concurrent:
             for table in queries.LOADED_TABLES:
-                result.rows[table] = _replace(cur, table, readers[table], homes, start, end)
-            _about_to_commit(db, loaded, before_commit)
+                result.rows[table], result.counts[table] = _replace(cur, table, readers[table], homes, start, end)
+            _about_to_commit(db, loaded, before_commit, result)
             _finish(cur, homes)  # in the same transaction; a concurrent load refreshes them after its commit
     if concurrent:
-        decide = lambda: _about_to_commit(db, loaded, before_commit)  # noqa: E731
-        result.rows = _load_concurrently(db, readers, homes, start, end, decide)
+        decide = lambda: _about_to_commit(db, loaded, before_commit, result)  # noqa: E731
+        _load_concurrently(db, readers, homes, start, end, decide, result)
         result.concurrent = True
         # The homes' statistics and the two tables' planner statistics at once, on three connections (half
         # the time of one after the other); `home` itself is analysed once its rows are refreshed.
@@ -124,17 +128,19 @@ def _refresh_homes(db: PostgresDatabase, homes: list[int]) -> None:
         _finish(cur, homes)
 
 
-def _replace(cur, table: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> int:
-    """Delete the range's rows of `homes`, COPY the new ones in, and give each of its days a new version."""
+def _replace(cur, table: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> tuple[int, dict]:
+    """Delete the range's rows of `homes`, COPY the new ones in, give each of its days a new version, and count
+    what the table now holds per home and day of the range (as the transaction sees it, before it commits)."""
     if not homes:
-        return 0  # no home has or had readings in the range: nothing to replace
+        return 0, {}  # no home has or had readings in the range: nothing to replace
     cur.execute(queries.MARK_VERSIONED_LOAD)
     cur.execute(queries.delete_range(table), (homes, start, end))
     batches = reader()
     stream = BinaryCopyStream(batches)
     cur.copy_expert(queries.copy_binary(table, batches.schema.names), stream, size=COPY_CHUNK_BYTES)
     cur.execute(queries.BUMP_DAY_VERSIONS, {"dataset": table, "start": start, "end": end})
-    return stream.rows
+    cur.execute(queries.count_per_day(table), (start, end))
+    return stream.rows, {(house, str(day)): n for house, day, n in cur.fetchall()}
 
 
 def _finish(cur, homes: list[int]) -> None:
@@ -142,19 +148,19 @@ def _finish(cur, homes: list[int]) -> None:
         cur.execute(queries.refresh_home_stats(), {"homes": homes})
 
 
-def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start, end, decide) -> dict[str, int]:
+def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start, end, decide, result) -> None:
     """Each table on its own connection, prepared; then `decide()` (raises to roll both back), the decision
     record, and both committed."""
     load_id = uuid.uuid4().hex
     gids = {table: f"{queries.LOAD_GID_PREFIX}{load_id}:{table}" for table in queries.LOADED_TABLES}
 
-    def prepare(table: str) -> int:
+    def prepare(table: str) -> tuple[int, dict]:
         conn = psycopg2.connect(db.url())
         try:
             with conn.cursor() as cur:
-                rows = _replace(cur, table, readers[table], homes, start, end)
+                replaced = _replace(cur, table, readers[table], homes, start, end)
                 cur.execute(f"PREPARE TRANSACTION '{gids[table]}'")  # a uuid and a fixed table name: no input
-            return rows
+            return replaced
         except BaseException:
             conn.rollback()
             raise
@@ -167,6 +173,8 @@ def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start
     if any(errors):
         _resolve(db, [gid for table, gid in gids.items() if futures[table].exception() is None], commit=False)
         raise next(e for e in errors if e is not None)
+    for table, future in futures.items():
+        result.rows[table], result.counts[table] = future.result()
     try:
         decide()
     except BaseException:
@@ -177,7 +185,6 @@ def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start
         for gid in gids.values():
             cur.execute("COMMIT PREPARED %s", (gid,))
         cur.execute(queries.FORGET_DECISION, (load_id,))
-    return {table: future.result() for table, future in futures.items()}
 
 
 @contextmanager

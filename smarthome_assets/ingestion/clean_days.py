@@ -160,12 +160,13 @@ def load_days(
     store: ObjectStore,
     manifests: list[Manifest],
     days: list[date],
-    before_commit: Callable[[dict[str, CleanResult]], None] | None = None,
+    before_commit: Callable[[dict[str, CleanResult], OperationalLoad], None] | None = None,
 ) -> tuple[dict[str, CleanResult], OperationalLoad]:
     """Replace the range in PostgreSQL with its cleaned staged rows, both tables streaming at once.
 
-    `before_commit(results)` is called once every row is in (the results complete) and before anything
-    commits: it may raise to roll the load back (a failed blocking check) or write the loaded homes' rows."""
+    `before_commit(results, load)` is called once every row is in (the results complete, `load.counts` what
+    each table holds per home and day) and before anything commits: it may raise to roll the load back (a failed
+    blocking check) or write the loaded homes' rows."""
     homes_by_day = staged_homes_by_day(manifests, days)
     results = {table: CleanResult(table=table) for table in TABLES}
 
@@ -175,5 +176,5 @@ def load_days(
 
     readers = {table: (lambda t=table: reader(t)) for table in TABLES}
     homes = sorted({h for hs in homes_by_day.values() for h in hs})
-    decide = (lambda: before_commit(results)) if before_commit else None
+    decide = (lambda load: before_commit(results, load)) if before_commit else None
     return results, load_range(db, readers, homes, days, before_commit=decide)

@@ -165,8 +165,9 @@ def test_a_load_refused_before_its_commit_leaves_both_tables_as_they_were(db, co
     before = _state(url)
     seen = []
 
-    def refuse():
+    def refuse(load):
         seen.append(_state(url))  # called with the new rows in, none of them visible yet
+        assert load.counts == {t: {(1, "2016-01-02"): 20} for t in ("weather", "energy")}  # as the load sees them
         raise Refused
 
     with pytest.raises(Refused):

@@ -251,3 +251,25 @@ def test_a_failed_blocking_clean_check_rolls_the_load_back(tmp_path, fresh_datab
     materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
     assert materialized == {"raw_csv", "clean_weather", "clean_devices"}
     assert not checks_by_name(result)["clean_weather:rows_and_keys"]
+
+
+def test_postgres_counts_that_disagree_roll_the_load_back(tmp_path, fresh_database, excerpt_path, monkeypatch):
+    """rds_tables' reconciliation is counted inside the load's transactions and judged before the commit: a
+    disagreement (here the expected counts made wrong by one row) loads nothing."""
+    from smarthome_assets.defs.ingestion import assets as module
+
+    url, _ = fresh_database
+    res = resources(LocalObjectStore(root=str(tmp_path / "store")), url, [excerpt_path])
+    expected_rows = module.expected_rows
+
+    def one_more(*args):
+        counts = expected_rows(*args)
+        counts[(1, "2016-01-02")] += 1
+        return counts
+
+    monkeypatch.setattr(module, "expected_rows", one_more)
+    result = dg.materialize(ASSETS, resources=res, partition_key="2016-01-02", raise_on_error=False)
+    assert not result.success and counts(url)["weather"] == counts(url)["energy_consuming_device"] == 0
+    assert not checks_by_name(result)["rds_tables:row_counts_match_clean"]
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "rds_tables" not in materialized and "homes" in materialized

@@ -15,7 +15,7 @@ import dagster as dg
 from smarthome_assets.cleaning.rules import ENERGY_SCHEMA, WEATHER_SCHEMA
 from smarthome_assets.database import queries
 from smarthome_assets.database.connection import PostgresDatabase
-from smarthome_assets.database.counts import rows_per_home_day
+from smarthome_assets.database.loading import OperationalLoad
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.defs.ingestion import checks
 from smarthome_assets.homec import contract
@@ -121,7 +121,7 @@ def raw_to_postgres(
     apply_migrations(postgres.url())
     homes_by_day = staged_homes_by_day(current, days)
 
-    def before_commit(results: dict[str, CleanResult]) -> None:
+    def before_commit(results: dict[str, CleanResult], load: OperationalLoad) -> None:
         weather, energy = results["weather"], results["energy"]
         done.append(_clean(weather, keys.CLEAN_WEATHER, checks.clean_results(weather, keys.CLEAN_WEATHER)))
         done.append(_clean(energy, keys.CLEAN_DEVICES, checks.clean_results(energy, keys.CLEAN_DEVICES)))
@@ -130,17 +130,22 @@ def raw_to_postgres(
         done.append(_homes(object_store, postgres, manifests_for_days(current, days)))
         if _blocked(done):
             raise BlockingCheckFailed
+        # PostgreSQL's rows per home and day, counted inside the load's transactions: judged before the commit.
+        rds_checks.extend(checks.rds_results(expected_rows(current, homes_by_day, results.values()), load.counts))
+        if not all(c.passed for c in rds_checks):
+            done.extend(rds_checks)  # judged, but rds_tables is not materialized: nothing was loaded
+            raise BlockingCheckFailed
 
+    rds_checks: list[dg.AssetCheckResult] = []
     started = time.perf_counter()
     try:
-        results, load = load_days(postgres, object_store, current, days, before_commit)
+        _, load = load_days(postgres, object_store, current, days, before_commit)
     except BlockingCheckFailed:
         yield from _finish(done)
         return
     seconds = time.perf_counter() - started
     total = sum(load.rows.values())
     context.log.info(f"loaded {total:,} rows over {len(days)} days in {seconds:.1f}s into {postgres.display_name()}")
-    expected = expected_rows(current, homes_by_day, results.values())
     done.append(
         dg.MaterializeResult(
             asset_key=keys.RDS_TABLES,
@@ -152,7 +157,7 @@ def raw_to_postgres(
                 "rows_per_second": round(total / seconds) if seconds else 0,
                 "database": postgres.display_name(),
             },
-            check_results=checks.rds_results(expected, rows_per_home_day(postgres, days)),
+            check_results=rds_checks,
         )
     )
     yield from _finish(done)
@@ -174,18 +179,18 @@ def _land_pending(context, store: ObjectStore, sources: HomeCSources) -> dict[st
     return {o.delivery.path: o.status for o in outcomes}
 
 
-def _blocked(done: list[dg.MaterializeResult]) -> list[str]:
+def _blocked(done: list[dg.MaterializeResult | dg.AssetCheckResult]) -> list[str]:
     """`asset: check` of every blocking check that failed so far."""
     blocking = {(spec.asset_key, spec.name) for spec in checks.ALL_CHECKS if spec.blocking}
+    judged = [c for r in done for c in (r.check_results or [] if isinstance(r, dg.MaterializeResult) else [r])]
     return [
-        f"{result.asset_key.to_user_string()}: {check.check_name}"
-        for result in done
-        for check in result.check_results or []
-        if not check.passed and (result.asset_key, check.check_name) in blocking
+        f"{check.asset_key.to_user_string()}: {check.check_name}"
+        for check in judged
+        if not check.passed and (check.asset_key, check.check_name) in blocking
     ]
 
 
-def _finish(done: list[dg.MaterializeResult]):
+def _finish(done: list[dg.MaterializeResult | dg.AssetCheckResult]):
     """Yield what was judged; after a failed blocking check, end the step as Dagster does for one."""
     yield from done
     failed = _blocked(done)

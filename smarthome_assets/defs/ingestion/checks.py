@@ -70,7 +70,8 @@ RDS_CHECKS = [
         "row_counts_match_clean",
         asset=RDS_TABLES,
         blocking=True,
-        description="PostgreSQL rows per home and day == cleaned rows, in both tables.",
+        description="PostgreSQL rows per home and day == cleaned rows, in both tables (counted in the load's "
+        "transaction and judged before it commits).",
     ),
 ]
 
@@ -189,7 +190,7 @@ def homes_results(loaded: list[int], registered: int, devices: dict[int, int]) -
 
 def rds_results(expected: dict[tuple[int, str], int], loaded: HomeDayCounts) -> list[dg.AssetCheckResult]:
     """`expected`: (house_id, day) -> rows staged for it (the same for both tables); `loaded`: what PostgreSQL
-    holds per table, counted after the load."""
+    holds per table, counted inside the load's transaction before its commit."""
 
     def by_home_day(counts: dict[tuple[int, str], int]) -> dict[str, int]:
         return {f"house {house} {day}": n for (house, day), n in counts.items()}
