@@ -147,7 +147,7 @@ def test_a_load_leaves_fresh_planner_statistics_and_home_counts(db, concurrent):
 
 
 def test_only_the_loaded_tables_can_be_analysed():
-    assert queries.analyze(["weather"]) == "ANALYZE weather"
+    assert queries.analyze(["weather", "home"]) == "ANALYZE weather (house_id, timeframe), home"
     for bad in ([], ["pg_class"], ["weather; DROP TABLE home"]):
         with pytest.raises(ValueError):
             queries.analyze(bad)
