@@ -79,7 +79,7 @@ bench: venv
 	$(BIN)/python -m bench.export_warehouse_benchmark
 	$(BIN)/python -m bench.dashboard_benchmark
 	$(BIN)/python -m bench.lake_benchmark
-	$(BIN)/python -m bench.api_benchmark --requests 160 --iterations 100
+	$(BIN)/python -m bench.api_benchmark --iterations 100
 	$(BIN)/python -m bench.scale_benchmark
 	$(BIN)/python -m bench.targets $(BENCH_RESULTS)
 

@@ -175,6 +175,11 @@ def _report_cache(results: dict[str, list[dict]]) -> None:
     warm = median_round(results["warm"])["p95"]
     ratios = sorted(c["p95"] / n["p95"] for c, n in zip(results["cold"], results["no cache"], strict=True))
     cold = statistics.median(ratios)
+    cpu = sorted(
+        sum(c["cpu_ms"].values()) / sum(n["cpu_ms"].values())
+        for c, n in zip(results["cold"], results["no cache"], strict=True)
+    )
+    print(f"  CPU per request, cold / no cache, by round: {', '.join(f'{x:.2f}x' for x in cpu)}")
     targets.report(
         [
             targets.Target("API /energy one day, 8 clients, p95 warm", warm, P95_TARGET_MS, "ms"),
@@ -197,8 +202,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="reuse this SMARTHOME_HOME (kept, year loaded once)")
     parser.add_argument("--database", default="smarthome_bench")
-    parser.add_argument("--requests", type=int, default=160, help="requests per case and round at 8 clients")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the cache's cases")
+    parser.add_argument("--requests", type=int, default=320, help="requests per case and round at 8 clients")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the cache's cases")
     parser.add_argument("--iterations", type=int, default=200, help="direct handler invocations")
     parser.add_argument(
         "--zip",

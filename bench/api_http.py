@@ -50,16 +50,11 @@ def one_day_windows(count: int, seed: int = 7) -> list[tuple[str, str]]:
     return [_window(FIRST_DAY + DAY * rng.randrange(days)) for _ in range(count)]
 
 
-def dealt_days(rounds: int, seed: int = 3) -> tuple[list[tuple[str, str]], list[list[tuple[str, str]]]]:
-    """The year's days shuffled: HOT_DAYS for the warm case, the rest dealt into `rounds` disjoint lists, so
-    that each cold round asks only for days the cached server has never been asked for."""
+def dealt_days(seed: int = 3) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """The year's days shuffled: HOT_DAYS for the warm case, and the others."""
     days = [FIRST_DAY + DAY * i for i in range((LAST_DAY - FIRST_DAY).days + 1)]
     random.Random(seed).shuffle(days)
-    hot, rest = days[:HOT_DAYS], days[HOT_DAYS:]
-    per_round = len(rest) // rounds
-    return [_window(d) for d in hot], [
-        [_window(d) for d in rest[r * per_round : (r + 1) * per_round]] for r in range(rounds)
-    ]
+    return [_window(d) for d in days[:HOT_DAYS]], [_window(d) for d in days[HOT_DAYS:]]
 
 
 def _client(url: str, requests: list[str], latencies: list[float], errors: list[str], served=None) -> None:
@@ -92,14 +87,15 @@ def _run_clients(url: str, lists: list[list[str]], latencies=None, served=None) 
 
 
 def measure_http(
-    url: str, route: str, clients: int, per_client: int, cpu: CpuMeter | None = None, windows=None
+    url: str, route: str, clients: int, per_client: int, cpu: CpuMeter | None = None, windows=None, extra: str = ""
 ) -> dict:
     """`clients` keep-alive connections, each sending `per_client` one-day requests back to back (`windows`:
-    the days, in order; random days by default), after each client's connection and a server worker are
-    warmed on the year's last, partial day (which no measured request asks for, so a cold case stays cold).
-    With a `cpu` meter, also the CPU per request of each process taking part (clients = this process)."""
+    the days, in order; random days by default; `extra`: more query parameters), after each client's connection
+    and a server worker are warmed on the year's last, partial day (which no measured request asks for, so a
+    cold case stays cold). With a `cpu` meter, also the CPU per request of each process taking part (clients =
+    this process)."""
     windows = windows or one_day_windows(clients * per_client, seed=clients * 1000 + len(route))
-    wanted = [f"{route}?start={s}&end={e}" for s, e in windows[: clients * per_client]]
+    wanted = [f"{route}?start={s}&end={e}{extra}" for s, e in windows[: clients * per_client]]
     errors = _run_clients(url, [[f"{route}?start=2016-12-16&end=2016-12-17"] * 3 for _ in range(clients)])
     latencies: list[float] = []
     served: Counter[str] = Counter()
@@ -120,25 +116,30 @@ def measure_http(
 
 
 def cache_rounds(no_cache: tuple, cached: tuple, pgdata: Path, requests: int, rounds: int) -> dict[str, list[dict]]:
-    """One day of /energy at 8 clients, interleaved: `no cache` (today's path, another server), `cold` (days the
-    cached server never saw) and `warm` (HOT_DAYS days it holds); plus `warm, 1 client`. `no_cache`,
-    `cached`: (process, url) of the two servers."""
-    hot, unseen = dealt_days(rounds)
-    per_client = max(5, min(requests, len(unseen[0])) // 8)
+    """One day of /energy at 8 clients, interleaved: `no cache` (today's path, another server), `cold` (answers
+    the cached server does not hold) and `warm` (HOT_DAYS days it holds); plus `warm, 1 client`. `no_cache`,
+    `cached`: (process, url) of the two servers.
+
+    The cold case asks for the same days as the no-cache one, in the same order, with `limit=1441+round`
+    added: the same rows and the same work (a day has 1,440), but a request the cache has never seen, whatever
+    the earlier rounds asked."""
+    hot, others = dealt_days()
+    per_client = max(5, min(requests, len(others)) // 8)
     (plain, plain_url), (server, url) = no_cache, cached
     results: dict[str, list[dict]] = {}
     for number in range(rounds):
         rng = random.Random(number)
+        days = rng.sample(others, 8 * per_client)
         cases = {
-            "no cache": (plain_url, plain, None),
-            "cold": (url, server, unseen[number]),
-            "warm": (url, server, [rng.choice(hot) for _ in range(8 * per_client)]),
+            "no cache": (plain_url, plain, days, ""),
+            "cold": (url, server, days, f"&limit={1441 + number}"),
+            "warm": (url, server, [rng.choice(hot) for _ in range(8 * per_client)], ""),
         }
-        for case, (target, process, windows) in cases.items():
-            if case == "warm":  # the hot days into the cache (the cold round's days may have pushed them out)
+        for case, (target, process, windows, extra) in cases.items():
+            if case == "warm":  # the hot days into the cache (the cold round's answers may have pushed them out)
                 warm_up(url, "/energy", hot)
             meter = CpuMeter(pgdata=pgdata, processes={"API server": process.pid})
-            results.setdefault(case, []).append(measure_http(target, "/energy", 8, per_client, meter, windows))
+            results.setdefault(case, []).append(measure_http(target, "/energy", 8, per_client, meter, windows, extra))
         one = [rng.choice(hot) for _ in range(per_client * 4)]
         results.setdefault("warm, 1 client", []).append(measure_http(url, "/energy", 1, len(one), None, one))
     return results

@@ -10,7 +10,9 @@ answer is never kept under a version older than its rows.
 Each such answer carries an ETag (a digest of the request and the versions) and `Cache-Control: public,
 max-age=0, must-revalidate`: any cache may keep it, and must ask again before using it, which a client's
 `If-None-Match` turns into a 304 costing only the version lookup. A timeframe that is open or reaches today
-is `no-store`. The memory is bounded in bytes, least recently used first out.
+is `no-store`. The memory is bounded in bytes, least recently used first out; no memory (`cache_bytes=0`)
+turns all of this off. A request never answered before reads the versions in its page's own statement (one
+round trip); one whose answer may be kept, or whose client has one, reads them first.
 """
 
 from __future__ import annotations
@@ -101,6 +103,11 @@ class ResponseCache:
             while self._bytes > self.max_bytes:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.size
+
+    def __contains__(self, key: str) -> bool:
+        """Whether an answer is kept for `key`, whatever its versions."""
+        with self._lock:
+            return key in self._entries
 
     @property
     def bytes(self) -> int:

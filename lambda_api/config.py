@@ -34,7 +34,8 @@ class ApiConfig:
     #: Summaries reading fewer raw rows than this (about a week of one home) take no slot.
     summary_free_rows: int = 10_080
     application_name: str = "smarthome-api"
-    #: Memory for past days' answers (lambda_api/cache.py), shared by the environments of a process; 0: none.
+    #: Memory for past days' answers (lambda_api/cache.py), shared by the environments of a process; 0 turns the
+    #: caching off altogether (no memory, no ETag: every answer `no-store`).
     cache_bytes: int = 64 << 20
 
     def __post_init__(self) -> None:

@@ -302,6 +302,12 @@ def day_versions(dataset: str, first: Any, last: Any) -> Statement:
         raise ValueError(dataset)
     sql = (
         "SELECT coalesce(string_agg(day::text || '=' || version::text, ',' ORDER BY day), '') FROM day_version "
-        "WHERE dataset = %(dataset)s AND (day BETWEEN %(first)s AND %(last)s OR day = 'infinity')"
+        "WHERE dataset = %(v_dataset)s AND (day BETWEEN %(v_first)s AND %(v_last)s OR day = 'infinity')"
     )
-    return Statement(sql, {"dataset": dataset, "first": first, "last": last})
+    return Statement(sql, {"v_dataset": dataset, "v_first": first, "v_last": last})
+
+
+def with_versions(page: Statement, versions: Statement) -> Statement:
+    """A one-row page statement (the JSON shapes) with `versions`' text appended as its last column: both read
+    in one statement, so in one snapshot, and in one round trip."""
+    return Statement(f"SELECT page.*, ({versions.sql}) FROM ({page.sql}) AS page", {**page.params, **versions.params})

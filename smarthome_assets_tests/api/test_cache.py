@@ -141,3 +141,10 @@ def test_a_corrected_redelivery_is_never_answered_from_the_old_cache(tmp_path, p
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_no_memory_turns_the_caching_off(api):
+    configure(ApiConfig(database_url=api.reader_url, application_name="pytest-cache-off", cache_bytes=0))
+    response = _get("start=2016-01-02&end=2016-01-03&device=use_kw&limit=2")
+    assert response["statusCode"] == 200 and response["headers"]["Cache-Control"] == cache.NOT_CACHEABLE
+    assert "ETag" not in response["headers"] and cache.STATUS_HEADER not in response["headers"]
