@@ -83,13 +83,18 @@ api: venv
 lambda-zip: venv
 	$(BIN)/python -m lambda_api.packaging --out build/lambda_api.zip
 
+## Every benchmark, then one table of every target with met / not met (bench/targets.py).
+BENCH_RESULTS := $(CURDIR)/build/bench-targets.jsonl
+bench: export SMARTHOME_BENCH_RESULTS = $(BENCH_RESULTS)
 bench: venv
+	@mkdir -p build && rm -f $(BENCH_RESULTS)
 	$(BIN)/python -m bench.load_benchmark
 	$(BIN)/python -m bench.export_warehouse_benchmark
 	$(BIN)/python -m bench.dashboard_benchmark
 	$(BIN)/python -m bench.lake_benchmark
-	$(BIN)/python -m bench.api_benchmark --requests 200 --iterations 100
+	$(BIN)/python -m bench.api_benchmark --iterations 100
 	$(BIN)/python -m bench.scale_benchmark
+	$(BIN)/python -m bench.targets $(BENCH_RESULTS)
 
 bench-api: venv
 	$(BIN)/python -m bench.api_benchmark

@@ -1,61 +1,44 @@
 """Latency of the API with a full synthetic year loaded (docs/BENCHMARKS.md): `python -m bench.api_benchmark`.
 
-One-day `/energy` and `/weather` over HTTP at 1 and 8 clients (median, p95, requests per second), the
-handler against the bare query + JSON encode, and a cold start. Figures move 10-20% between runs: the
-ratios count."""
+One-day `/energy` over HTTP at 1 and 8 clients: without the cache (today's path), cold (days the cache has
+not seen) and warm (days it holds), in interleaved rounds on two servers; `/weather` warm; the handler
+against the bare query + JSON encode; and a cold start. Figures move 10-20% between runs: the ratios count."""
 
 from __future__ import annotations
 
 import argparse
-import http.client
 import os
-import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import orjson
 import psycopg2
 
-from bench.cpu_budget import CORES, CpuMeter
+from bench import targets
+from bench.api_http import (
+    REPO,
+    cache_rounds,
+    cpu_bound,
+    measure_http,
+    one_day_windows,
+    page_through_year,
+    start_server,
+    stop_server,
+    summary,
+    warm_up,
+)
 from smarthome_assets.homec import contract
 from smarthome_assets.services import embedded_postgres
-from smarthome_assets_tests.support.api_year import ROWS, prepare
+from smarthome_assets_tests.support.api_year import prepare
 
 READER = "smarthome_api_reader"
-DAY = timedelta(days=1)
-FIRST_DAY = datetime(2016, 1, 2, tzinfo=UTC)  # full days of the year: 2016-01-02 .. 2016-12-15
-LAST_DAY = datetime(2016, 12, 15, tzinfo=UTC)
-REPO = Path(__file__).resolve().parent.parent
 P95_TARGET_MS = 20.0  # one day of /energy, 8 concurrent clients
-
-
-# --- data ----------------------------------------------------------------------------------------------
-
-
-def one_day_windows(count: int, seed: int = 7) -> list[tuple[str, str]]:
-    """Random whole UTC days of the year, as start/end query values."""
-    rng = random.Random(seed)
-    days = (LAST_DAY - FIRST_DAY).days
-    starts = [FIRST_DAY + DAY * rng.randrange(days) for _ in range(count)]
-    return [(s.date().isoformat(), (s + DAY).date().isoformat()) for s in starts]
-
-
-# --- statistics ------------------------------------------------------------------------------------------
-
-
-def summary(samples_ms: list[float]) -> dict[str, float]:
-    ordered = sorted(samples_ms)
-    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-    return {"median": statistics.median(ordered), "p95": p95, "n": len(ordered)}
 
 
 # --- the handler, directly -------------------------------------------------------------------------------
@@ -85,7 +68,7 @@ def measure_handler(reader_url: str, iterations: int) -> dict[str, dict[str, flo
     from lambda_api.config import ApiConfig
     from lambda_api.handler import configure, handler
 
-    configure(ApiConfig(database_url=reader_url, application_name="bench-handler"))
+    configure(ApiConfig(database_url=reader_url, application_name="bench-handler", cache_bytes=0))
     columns = ["house_id", "timeframe", "time_raw", *(c.name for c in contract.POWER_COLUMNS)]
     sql = (
         f"SELECT {', '.join(columns)} FROM energy_consuming_device WHERE timeframe >= %s AND timeframe < %s "
@@ -157,118 +140,6 @@ def measure_cold_start(reader_url: str, python: str, path: Path, runs: int) -> d
     return {"import": summary(imports), "first request": summary(firsts), "cold start": summary(totals)}
 
 
-# --- over HTTP -------------------------------------------------------------------------------------------
-
-
-def _client(url: str, requests: list[str], latencies: list[float], errors: list[str]) -> None:
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
-    for target in requests:
-        t0 = time.perf_counter()
-        conn.request("GET", target)
-        response = conn.getresponse()
-        body = response.read()
-        latencies.append((time.perf_counter() - t0) * 1000)
-        if response.status != 200:
-            errors.append(f"{response.status} {body[:200]!r}")
-    conn.close()
-
-
-def measure_http(url: str, route: str, clients: int, per_client: int, cpu: CpuMeter | None = None) -> dict:
-    """`clients` keep-alive connections, each sending `per_client` one-day requests back to back; with a
-    `cpu` meter, also the CPU per request of each process taking part (clients = this process)."""
-    windows = one_day_windows(clients * per_client, seed=clients * 1000 + len(route))
-    targets = [f"{route}?start={s}&end={e}" for s, e in windows]
-    latencies: list[float] = []
-    errors: list[str] = []
-    # warm every worker (its connection and resolvers) before timing, as a warm Lambda would be
-    warm = [threading.Thread(target=_client, args=(url, targets[:3], [], errors)) for _ in range(clients)]
-    for thread in warm:
-        thread.start()
-    for thread in warm:
-        thread.join()
-    threads = [
-        threading.Thread(target=_client, args=(url, targets[i * per_client : (i + 1) * per_client], latencies, errors))
-        for i in range(clients)
-    ]
-    if cpu is not None:
-        cpu.start()
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    wall = time.perf_counter() - started
-    if errors:
-        raise RuntimeError(f"{len(errors)} failed requests, e.g. {errors[0]}")
-    result = {**summary(latencies), "rps": len(latencies) / wall}
-    if cpu is not None:
-        cpu.stop()
-        result["cpu_ms"] = {k: v * 1000 / len(latencies) for k, v in cpu.seconds.items()}
-    return result
-
-
-def cpu_bound(clients: int, cpu_ms: dict[str, float], target_ms: float) -> str:
-    """The profile behind the p95: CPU per request by process, and the mean latency that CPU forces.
-
-    With every client always waiting and the cores the bottleneck, throughput is at most cores / CPU per
-    request, so by Little's law the mean latency is at least clients x CPU per request / cores.
-    """
-    total = sum(cpu_ms.values())
-    parts = ", ".join(f"{k} {v:.2f}" for k, v in cpu_ms.items())
-    return (
-        f"  CPU per request at {clients} clients: {total:.2f} ms ({parts}); on {CORES} cores the mean latency is "
-        f">= {clients} x {total:.2f} / {CORES} = {clients * total / CORES:.1f} ms; a {target_ms:.0f} ms p95 needs "
-        f"< {target_ms * CORES / clients:.1f} ms of CPU per request"
-    )
-
-
-def page_through_year(url: str, limit: int = 10_000) -> dict[str, float]:
-    """Follow `next` links over the whole year (one device): rows, pages, seconds, and that the minutes
-    come back strictly increasing with no gap."""
-    parts = urlsplit(url)
-    conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=60)
-    target: str | None = f"/energy?device=use_kw&limit={limit}"
-    rows = pages = 0
-    previous: datetime | None = None
-    started = time.perf_counter()
-    while target:
-        conn.request("GET", target)
-        body = orjson.loads(conn.getresponse().read())
-        pages += 1
-        for row in body["data"]:
-            at = datetime.fromisoformat(row["timeframe"])
-            if previous is not None and at - previous != timedelta(minutes=1):
-                raise RuntimeError(f"gap or repeat between {previous} and {at}")
-            previous = at
-        rows += body["count"]
-        target = urlsplit(body["next"])._replace(scheme="", netloc="").geturl() if body["next"] else None
-    conn.close()
-    if rows != ROWS:
-        raise RuntimeError(f"paged {rows} rows, the table has {ROWS}")
-    return {"rows": rows, "pages": pages, "seconds": time.perf_counter() - started}
-
-
-def start_server(home: Path, database: str) -> tuple[subprocess.Popen, str]:
-    env = {**os.environ, "SMARTHOME_HOME": str(home)}
-    cmd = [sys.executable, "-m", "smarthome_assets.cli.main", "api", "--port", "0", "--database", database]
-    process = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    line = process.stdout.readline() if process.stdout else ""
-    if " on http://" not in line:
-        process.kill()
-        raise RuntimeError(f"the local server did not start: {line!r}")
-    return process, line.rsplit(" on ", 1)[1].strip()
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 # --- main ------------------------------------------------------------------------------------------------
 
 
@@ -287,11 +158,52 @@ def _python312() -> str | None:
     return None
 
 
+def _report_cache(results: dict[str, list[dict]]) -> None:
+    """Every case's latencies (the median round's), the targets with the spread over rounds, the CPU behind."""
+
+    def median_round(runs: list[dict]) -> dict:
+        return sorted(runs, key=lambda r: r["p95"])[(len(runs) - 1) // 2]
+
+    print("HTTP, one day of /energy (1,440 rows x 18 devices), interleaved rounds (the median round's figures):")
+    for case, runs in results.items():
+        r = median_round(runs)
+        p95s = ", ".join(f"{x['p95']:.1f}" for x in runs)
+        print(
+            f"  {case:<16} median {r['median']:6.2f} ms  p95 {r['p95']:6.2f} ms  {r['rps']:5.0f} req/s  "
+            f"p95 by round: {p95s} ms; answered: {r['served']}"
+        )
+    warm = median_round(results["warm"])["p95"]
+    ratios = sorted(c["p95"] / n["p95"] for c, n in zip(results["cold"], results["no cache"], strict=True))
+    cold = statistics.median(ratios)
+    cpu = sorted(
+        sum(c["cpu_ms"].values()) / sum(n["cpu_ms"].values())
+        for c, n in zip(results["cold"], results["no cache"], strict=True)
+    )
+    print(f"  CPU per request, cold / no cache, by round: {', '.join(f'{x:.2f}x' for x in cpu)}")
+    targets.report(
+        [
+            targets.Target("API /energy one day, 8 clients, p95 warm", warm, P95_TARGET_MS, "ms"),
+            targets.Target(
+                "API /energy p95 cold / no cache (today's path)",
+                cold,
+                1.0,
+                "x",
+                spread=f"{ratios[0]:.2f}-{ratios[-1]:.2f}x over {len(ratios)} round(s); no-cache p95 "
+                + ", ".join(f"{n['p95']:.1f}" for n in results["no cache"])
+                + " ms",
+            ),
+        ]
+    )
+    for case in ("no cache", "cold", "warm"):
+        print(f"  {case}:" + cpu_bound(8, median_round(results[case])["cpu_ms"], P95_TARGET_MS)[1:])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, help="reuse this SMARTHOME_HOME (kept, year loaded once)")
     parser.add_argument("--database", default="smarthome_bench")
-    parser.add_argument("--requests", type=int, default=400, help="requests per route and concurrency level")
+    parser.add_argument("--requests", type=int, default=320, help="requests per case and round at 8 clients")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the cache's cases")
     parser.add_argument("--iterations", type=int, default=200, help="direct handler invocations")
     parser.add_argument(
         "--zip",
@@ -306,33 +218,26 @@ def main(argv: list[str] | None = None) -> int:
     try:
         prepare(home, args.database)
         reader_url = embedded_postgres.socket_url(str(home / "postgres"), args.database, READER)
-        process, url = start_server(home, args.database)
+        plain = start_server(home, args.database, cache_bytes=0)
+        cached = start_server(home, args.database)
         try:
-            p95 = {}
-            meter = CpuMeter(pgdata=home / "postgres", processes={"API server": process.pid})
-            for route in ("/energy", "/weather"):
-                results = {
-                    f"{n} client(s)": measure_http(
-                        url, route, n, max(10, args.requests // n), meter if n == 8 else None
-                    )
-                    for n in (1, 8)
-                }
-                _print(f"HTTP, one day of {route} (1,440 rows), local server {url}", results)
-                p95[route] = results["8 client(s)"]["p95"]
-                print(cpu_bound(8, results["8 client(s)"]["cpu_ms"], P95_TARGET_MS))
-            ratio = p95["/energy"] / P95_TARGET_MS
-            print(f"  /energy p95 at 8 clients / {P95_TARGET_MS:.0f} ms: {ratio:.2f}x (target <= 1.0x)")
-            year = page_through_year(url)
+            _report_cache(cache_rounds(plain, cached, home / "postgres", args.requests, args.rounds))
+            weather_days = one_day_windows(20, seed=5)
+            warm_up(cached[1], "/weather", weather_days)
+            weather = measure_http(cached[1], "/weather", 8, 20, windows=weather_days * 8)
+            _print("HTTP, one day of /weather, 8 clients, 20 days over and over (warm)", {"warm": weather})
+            year = page_through_year(cached[1])
             print(
-                f"HTTP, the whole year of /energy?device=use_kw by next links: {year['rows']:,} rows in "
-                f"{year['pages']:.0f} pages, {year['seconds']:.1f} s, no gap or repeat"
+                f"HTTP, the whole year of /energy?device=use_kw by next links (open timeframe: never cached): "
+                f"{year['rows']:,} rows in {year['pages']:.0f} pages, {year['seconds']:.1f} s, no gap or repeat"
             )
         finally:
-            stop_server(process)
+            stop_server(plain[0])
+            stop_server(cached[0])
         direct = measure_handler(reader_url, args.iterations)
-        _print("Direct, one day of /energy (1,440 rows x 18 devices)", direct)
+        _print("Direct, one day of /energy (1,440 rows x 18 devices), no cache", direct)
         ratio = direct["handler"]["median"] / direct["bare query + encode"]["median"]
-        print(f"  handler / (bare query + encode), medians: {ratio:.2f}x (target <= 1.0x)")
+        print(f"  handler / (bare query + encode), medians: {ratio:.2f}x (issue 11's target <= 1.0x)")
         cold = measure_cold_start(reader_url, sys.executable, REPO, runs=5)
         if cold:
             _print(f"Cold start, {Path(sys.executable).name} {sys.version.split()[0]}, from the source tree", cold)

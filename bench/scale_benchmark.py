@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import targets
+
 SMARTHOME = Path(sys.executable).parent / "smarthome"
 
 
@@ -88,17 +90,12 @@ def main() -> None:
             f"{n:>6}{r['seconds']:>10.1f}{r['seconds'] / one['seconds']:>10.2f}"
             f"{r['peak_rss_mb']:>13.0f}{r['peak_rss_mb'] / one['peak_rss_mb']:>10.2f}"
         )
-    print()
-    print(
-        f"make run, 1 home = {one['seconds']:.1f} s  (target <= 30 s: {'met' if one['seconds'] <= 30 else 'NOT met'})"
-    )
+    found = [targets.Target("make run, a synthetic year, 1 home", one["seconds"], 30, "s")]
     if len(results) > 1:
         n = counts[-1]
-        ratio = results[n]["seconds"] / one["seconds"]
-        print(
-            f"{n} homes / 1 home = {ratio:.2f}x time  (target <= {n}x: {'met' if ratio <= n else 'NOT met'}), "
-            f"{results[n]['peak_rss_mb'] / one['peak_rss_mb']:.2f}x peak RSS (flat means ~1.0x)"
-        )
+        found.append(targets.Target(f"make run, {n} homes / 1 home", results[n]["seconds"] / one["seconds"], n, "x"))
+        print(f"peak RSS {n} homes / 1 home: {results[n]['peak_rss_mb'] / one['peak_rss_mb']:.2f}x (flat means ~1.0x)")
+    targets.report(found)
 
 
 if __name__ == "__main__":

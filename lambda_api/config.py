@@ -34,10 +34,15 @@ class ApiConfig:
     #: Summaries reading fewer raw rows than this (about a week of one home) take no slot.
     summary_free_rows: int = 10_080
     application_name: str = "smarthome-api"
+    #: Memory for past days' answers (lambda_api/cache.py), shared by the environments of a process; 0 turns the
+    #: caching off altogether (no memory, no ETag: every answer `no-store`).
+    cache_bytes: int = 64 << 20
 
     def __post_init__(self) -> None:
         if self.statement_timeout_ms < 1 or self.connect_timeout_s < 1:
             raise ValueError("timeouts must be positive")
+        if self.cache_bytes < 0:
+            raise ValueError("cache_bytes must not be negative")
         if self.summary_max_rows < 1 or self.summary_concurrency < 0:
             raise ValueError("summary_max_rows must be positive and summary_concurrency not negative")
 
@@ -62,4 +67,5 @@ def load_config(env: Mapping[str, str] | None = None) -> ApiConfig:
         summary_max_rows=_int(env, "SMARTHOME_API_SUMMARY_MAX_ROWS", 600_000),
         summary_concurrency=_int(env, "SMARTHOME_API_SUMMARY_CONCURRENCY", 4),
         summary_free_rows=_int(env, "SMARTHOME_API_SUMMARY_FREE_ROWS", 10_080),
+        cache_bytes=_int(env, "SMARTHOME_API_CACHE_BYTES", 64 << 20),
     )

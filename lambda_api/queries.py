@@ -293,3 +293,21 @@ HEALTH = Statement("SELECT 1", {})
 #: The session's prepared statements (tests check that pages run prepared).
 #: Homes, to estimate a summary's rows when no house_id narrows it (the table has one row a home).
 HOME_COUNT = Statement(f"SELECT count(*) FROM {HOME.name}", {})
+
+
+def day_versions(dataset: str, first: Any, last: Any) -> Statement:
+    """The versions of a dataset's UTC days first..last and its catch-all one, as one text (lambda_api/cache.py):
+    it changes whenever a row of those days may have."""
+    if dataset not in ("weather", "energy"):
+        raise ValueError(dataset)
+    sql = (
+        "SELECT coalesce(string_agg(day::text || '=' || version::text, ',' ORDER BY day), '') FROM day_version "
+        "WHERE dataset = %(v_dataset)s AND (day BETWEEN %(v_first)s AND %(v_last)s OR day = 'infinity')"
+    )
+    return Statement(sql, {"v_dataset": dataset, "v_first": first, "v_last": last})
+
+
+def with_versions(page: Statement, versions: Statement) -> Statement:
+    """A one-row page statement (the JSON shapes) with `versions`' text appended as its last column: both read
+    in one statement, so in one snapshot, and in one round trip."""
+    return Statement(f"SELECT page.*, ({versions.sql}) FROM ({page.sql}) AS page", {**page.params, **versions.params})

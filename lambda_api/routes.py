@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Annotated, Any, Literal
+from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from lambda_api import queries, responses, runtime, schemas
+from lambda_api import cache, queries, responses, runtime, schemas
 from lambda_api.columns import DEVICE, DEVICE_COLUMNS, ENERGY, HOME, WEATHER, WEATHER_COLUMNS, Table
 from lambda_api.config import DEFAULT_LIMIT, MAX_LIMIT
 from lambda_api.db import DatabaseUnavailable, InvalidValue
@@ -68,13 +69,18 @@ def _current() -> tuple[runtime.Environment, runtime.Request]:
 
 
 def _serve_page(
-    build: Callable[[queries.Shape], Statement], header: tuple[str, ...], limit: int, cut_columns: bool = False
-) -> Response[str]:
+    build: Callable[[queries.Shape], Statement],
+    header: tuple[str, ...],
+    limit: int,
+    cut_columns: bool = False,
+    versions: Statement | None = None,
+) -> tuple[Response[str], str | None]:
     """Run a page query as JSON (built by PostgreSQL) or as rows for CSV, and attach the next cursor.
 
     `build(shape) -> Statement`. JSON comes back as one row (rows, count, next key); CSV as
     `limit + 1` rows, the extra one being the next page's first row. With `cut_columns` (summaries),
-    each CSV row ends with the key where a bounded page stops, used when there is no extra row.
+    each CSV row ends with the key where a bounded page stops, used when there is no extra row. With
+    `versions` (a day_versions statement), a JSON page reads them in its own statement and returns them.
     """
     env, request = _current()
     if wants_csv(request.header("accept")):
@@ -86,12 +92,18 @@ def _serve_page(
             cursor = Cursor(rows[limit][0], rows[limit][1]).encode()
         else:
             cursor = Cursor(cut[0], cut[1]).encode() if cut else None
-        return responses.csv_page(request, header, rows[:limit], cursor)
-    ((rows_json, count, next_house, next_time),) = env.db.fetch(build("fast_json"))
-    if queries.has_non_json_number(rows_json):  # NaN/Infinity in the table: let json_agg quote them
-        ((rows_json, count, next_house, next_time),) = env.db.fetch(build("json"))
+        return responses.csv_page(request, header, rows[:limit], cursor), None
+
+    def fetch(shape: queries.Shape) -> tuple:
+        statement = build(shape)
+        return env.db.fetch(queries.with_versions(statement, versions) if versions else statement)[0]
+
+    row = fetch("fast_json")
+    if queries.has_non_json_number(row[0]):  # NaN/Infinity in the table: let json_agg quote them
+        row = fetch("json")
+    rows_json, count, next_house, next_time = row[:4]
     cursor = Cursor(next_house, next_time).encode() if next_house is not None else None
-    return responses.json_page(request, rows_json, count, cursor)
+    return responses.json_page(request, rows_json, count, cursor), (row[4] if versions else None)
 
 
 def _serve_list(build: Callable[[queries.Shape], Statement], header: tuple[str, ...]) -> Response[str]:
@@ -103,9 +115,65 @@ def _serve_list(build: Callable[[queries.Shape], Statement], header: tuple[str, 
     return responses.json_list(rows_json, count)
 
 
-def _readings(table: Table, columns: tuple[str, ...], page: PageRequest) -> Response[str]:
+def _request_key(request: runtime.Request) -> str:
+    """Everything an answer depends on besides the data: the route, the URL its links are built on, the query
+    as given (the `next` link repeats it), and JSON or CSV."""
+    shape = "csv" if wants_csv(request.header("accept")) else "json"
+    return f"{request.path}\n{request.base_url}\n{urlencode(request.query)}\n{shape}"
+
+
+#: Serves a page; given a day_versions statement, returns the versions its JSON page read along (else None).
+Serve = Callable[[Statement | None], tuple[Response[str], str | None]]
+
+
+def _cached(dataset: str, page: PageRequest, serve: Serve) -> Response[str]:
+    """A page of past days from the cache while their versions are unchanged, else `serve`d (and kept); with the
+    ETag and Cache-Control that fit the timeframe's age, and 304 for a client that has it.
+
+    The versions are never read after the page they key: when the answer may be kept (or the client has one)
+    they are read first, and a request never answered (the cold case) reads them in the page's own statement."""
+    env, request = _current()
+    days = cache.past_days(page.start, page.end)
+    store = env.cache
+    if days is None or store is None:  # today's readings may still arrive; or caching is off (cache_bytes=0)
+        response, _ = serve(None)
+        response.headers["Cache-Control"] = cache.NOT_CACHEABLE
+        return response
+    key = _request_key(request)
+    lookup = queries.day_versions(dataset, *days)
+    conditional = request.header("if-none-match")
+    if conditional or wants_csv(request.header("accept")) or key in store:
+        ((versions,),) = env.db.fetch(lookup)
+        tag = cache.etag(key, versions)
+        if cache.matches(conditional, tag):
+            return Response(304, None, "", headers={"ETag": tag, "Cache-Control": cache.PAST_DAYS})
+        answer = store.get(key, versions)
+        if answer is not None:
+            return _answered(answer, tag, "hit")
+        response, _ = serve(None)
+    else:
+        response, versions = serve(lookup)
+    if response.status_code != 200 or versions is None:
+        return response
+    answer = cache.Answer(versions, 200, response.body, dict(response.headers))
+    store.put(key, answer)
+    return _answered(answer, cache.etag(key, versions), "miss")
+
+
+def _answered(answer: cache.Answer, tag: str, status: str) -> Response[str]:
+    headers = {**answer.headers, "ETag": tag, "Cache-Control": cache.PAST_DAYS, cache.STATUS_HEADER: status}
+    return Response(answer.status, None, answer.body, headers=headers)
+
+
+def _readings(dataset: str, table: Table, columns: tuple[str, ...], page: PageRequest) -> Response[str]:
     header = ("house_id", "timeframe", "time_raw", *columns)
-    return _serve_page(lambda shape: queries.readings_page(table, columns, page, shape), header, page.limit)
+    return _cached(
+        dataset,
+        page,
+        lambda versions: _serve_page(
+            lambda s: queries.readings_page(table, columns, page, s), header, page.limit, versions=versions
+        ),
+    )
 
 
 class HomeNotFound(LookupError):
@@ -141,7 +209,7 @@ def weather(
 ) -> Response[str]:
     """Per-minute weather readings for a timeframe, paginated in (house_id, timeframe) order."""
     page = _page_request(start, end, house_id, limit, cursor)
-    return _readings(WEATHER, WEATHER_COLUMNS, page)
+    return _readings("weather", WEATHER, WEATHER_COLUMNS, page)
 
 
 def energy(
@@ -154,7 +222,7 @@ def energy(
 ) -> Response[str]:
     """Per-minute device readings (kW) for a timeframe, all devices or the ones named."""
     page = _page_request(start, end, house_id, limit, cursor)
-    return _readings(ENERGY, parse_devices(device), page)
+    return _readings("energy", ENERGY, parse_devices(device), page)
 
 
 def energy_summary(
@@ -183,13 +251,16 @@ def energy_summary(
     def build(shape: queries.Shape) -> Statement:
         return queries.summary_page(columns, interval, agg, zone, page, shape, scan)
 
-    with summary_slot(env, _summary_cost(env, page, scan)):
-        try:
-            return _serve_page(build, header, limit, cut_columns=True)
-        except InvalidValue as exc:
-            if exc.sqlstate != INVALID_PARAMETER_VALUE:  # only the time zone name can be refused here
-                raise
-            raise BadParameter("tz", "unknown time zone; use an IANA name such as America/New_York") from None
+    def serve(versions: Statement | None) -> tuple[Response[str], str | None]:
+        with summary_slot(env, _summary_cost(env, page, scan)):
+            try:
+                return _serve_page(build, header, limit, cut_columns=True, versions=versions)
+            except InvalidValue as exc:
+                if exc.sqlstate != INVALID_PARAMETER_VALUE:  # only the time zone name can be refused here
+                    raise
+                raise BadParameter("tz", "unknown time zone; use an IANA name such as America/New_York") from None
+
+    return _cached("energy", page, serve)
 
 
 class OverBudget(RuntimeError):

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from lambda_api.cache import ResponseCache
 from lambda_api.config import ApiConfig, load_config
 from lambda_api.db import Database
 
@@ -50,11 +51,28 @@ class Environment:
     def __post_init__(self) -> None:
         self.db = Database(self.config)
 
+    @property
+    def cache(self) -> ResponseCache | None:
+        """The process's cache of past days' answers for this configuration (None when it has no room)."""
+        return _shared_cache(self.generation, self.config.cache_bytes) if self.config.cache_bytes else None
+
 
 _lock = threading.Lock()
 _config: ApiConfig | None = None
 _generation = 0
 _local = threading.local()
+_caches: dict[int, ResponseCache] = {}
+
+
+def _shared_cache(generation: int, max_bytes: int) -> ResponseCache:
+    """One cache per configuration, shared by every environment (thread) of the process: a new configuration
+    (another database) starts empty."""
+    with _lock:
+        cache = _caches.get(generation)
+        if cache is None:
+            _caches.clear()
+            cache = _caches[generation] = ResponseCache(max_bytes)
+        return cache
 
 
 def configure(config: ApiConfig) -> None:

@@ -33,6 +33,23 @@ _PAGE_HEADERS = {
         "schema": {"type": "string"},
     },
     "X-Next-Cursor": {"description": "The next page's cursor (absent on the last page).", "schema": {"type": "string"}},
+    "Cache-Control": {
+        "description": "`public, max-age=0, must-revalidate` when the timeframe ends by today's start (UTC), "
+        "`no-store` otherwise.",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": "For a timeframe of past days: changes whenever a load replaces one of its days.",
+        "schema": {"type": "string"},
+    },
+    "X-Api-Cache": {
+        "description": "For a timeframe of past days: `hit` when answered from memory, `miss` otherwise.",
+        "schema": {"type": "string", "enum": ["hit", "miss"]},
+    },
+}
+_NOT_MODIFIED = {
+    "description": "The `If-None-Match` ETag is current: the page has not changed since (past days only).",
+    "headers": {k: v for k, v in _PAGE_HEADERS.items() if k in ("X-Request-Id", "Cache-Control", "ETag")},
 }
 
 
@@ -116,6 +133,7 @@ def page_responses(table: Table) -> dict[int, dict[str, Any]]:
                 "text/csv": {"schema": {"type": "string"}},
             },
         },
+        304: _NOT_MODIFIED,
         **_common_errors(),
         **(
             {429: _error("Too many summaries are running at once; retry after `Retry-After` seconds.")}

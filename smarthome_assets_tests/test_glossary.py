@@ -13,6 +13,7 @@ from smarthome_assets.database import queries
 from smarthome_assets.exports import layout as export_layout
 from smarthome_assets.homec import contract
 from smarthome_assets.ingestion import layout as landing_layout
+from smarthome_assets.ingestion.clean_days import TABLES
 from smarthome_assets.lake import layout as lake_layout
 from smarthome_assets.lake import query as lake_query
 from smarthome_assets.lib import keys
@@ -57,11 +58,9 @@ def test_the_csv_and_clean_names():
     assert csv["energy"] == [contract.POWER_COLUMNS[0].raw, contract.POWER_COLUMNS[-1].raw]
     assert csv["weather"] == [contract.WEATHER_COLUMNS[0].raw, contract.WEATHER_COLUMNS[-1].raw]
     assert csv["homes"] == [landing_layout.incoming_key("<home>", "")]
-    clean = table["clean zone (assets `clean_devices`, `clean_weather`)"]
+    clean = table["clean rows (assets `clean_devices`, `clean_weather`)"]
     for dataset, schema in (("energy", "ENERGY_SCHEMA"), ("weather", "WEATHER_SCHEMA")):
-        folder, schema_name = clean[dataset]
-        assert landing_layout.clean_day_key(dataset, "2016-01-01", 1).startswith(folder)
-        assert schema_name == schema and hasattr(rules, schema)
+        assert clean[dataset] == [schema] and TABLES[dataset][2] is getattr(rules, schema)
     landed = table["landed delivery (asset `raw_csv`)"]
     assert landing_layout.source_key("<home>/<name>", "<version>") == landed["energy"][0]
     assert landed["homes"] == [landing_layout.REGISTRY_KEY]
@@ -91,10 +90,8 @@ def test_the_stores_and_the_api_use_the_glossary_names():
 
 @pytest.mark.parametrize("dataset", ["energy", "weather"])
 def test_the_code_calls_each_dataset_by_one_name(dataset):
-    """The dataset keys of the clean zone, the loader and the exports are the same two names."""
-    from smarthome_assets.ingestion.clean_days import SCHEMAS
-
-    assert dataset in SCHEMAS and dataset in queries.LOADED_TABLES and dataset in export_layout.DAY_TABLES
+    """The dataset keys of the cleaning pass, the loader and the exports are the same two names."""
+    assert dataset in TABLES and dataset in queries.LOADED_TABLES and dataset in export_layout.DAY_TABLES
 
 
 def test_the_lake_uses_the_glossary_names():

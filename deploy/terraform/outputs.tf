@@ -75,3 +75,8 @@ output "alerts_topic_arn" {
   description = "SNS topic of the CloudWatch alarms: subscribe e-mail, chat or paging to it."
   value       = aws_sns_topic.alerts.arn
 }
+
+output "api_cache_url" {
+  description = "The API through its CloudFront cache (set api_base_url to it for `next` links behind the cache)."
+  value       = "https://${aws_cloudfront_distribution.api.domain_name}"
+}

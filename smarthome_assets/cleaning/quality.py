@@ -1,17 +1,19 @@
-"""Data-quality measurements of clean days, gathered while cleaning (no second read of the data).
+"""Data-quality measurements of clean rows, gathered while cleaning (no second read of the data).
 
 The asset checks turn these numbers into pass/fail: full days (1,440 rows a home), unique and non-null
-keys, values inside physical ranges, and the equalities that hold on every real HomeC row.
+keys, values inside physical ranges, and the equalities that hold on every real HomeC row. Many home-days
+are measured per call (`Segments`), each judged on its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
+from smarthome_assets.cleaning.rules import Segments
 from smarthome_assets.homec import contract
 
 
@@ -25,12 +27,17 @@ class QualityStats:
     pair_mismatches: dict[str, int] = field(default_factory=dict)
 
     def observe(self, day: str, house_id: int, table: pa.Table) -> None:
+        """One home-day's clean rows."""
+        self.observe_rows(table, Segments.single(house_id, table.num_rows), [day])
+
+    def observe_rows(self, table: pa.Table, segments: Segments, days: Sequence[str]) -> None:
+        """Clean rows of several home-days; `days[i]` is the day of segment i."""
         self.rows += table.num_rows
-        if table.num_rows != contract.MINUTES_PER_DAY:
-            self.incomplete_days[f"{day}/house {house_id}"] = table.num_rows
-        keys = ("house_id", "timeframe")
-        self.null_keys += sum(table.column(k).null_count for k in keys)
-        self.duplicate_keys += table.num_rows - pc.count_distinct(table.column("timeframe")).as_py()
+        for day, house_id, rows in zip(days, segments.house_ids, segments.lengths, strict=True):
+            if rows != contract.MINUTES_PER_DAY:
+                self.incomplete_days[f"{day}/house {house_id}"] = int(rows)
+        self.null_keys += sum(table.column(k).null_count for k in ("house_id", "timeframe"))
+        self.duplicate_keys += _repeated_keys(table, segments)
         for name in table.column_names:
             column = contract.BY_NAME.get(name)
             if column is None or not column.is_numeric or column.kind is contract.ColumnKind.TIME:
@@ -49,3 +56,14 @@ class QualityStats:
                 if differ:
                     key = f"{left} != {right}"
                     self.pair_mismatches[key] = self.pair_mismatches.get(key, 0) + differ
+
+
+def _repeated_keys(table: pa.Table, segments: Segments) -> int:
+    """Rows whose (home-day, timeframe) an earlier row already has, whatever the order of the rows."""
+    if table.num_rows < 2:
+        return 0
+    times = table.column("timeframe").cast(pa.int64()).to_numpy()
+    of_row = segments.of_rows()
+    order = np.lexsort((times, of_row))
+    same = (of_row[order][1:] == of_row[order][:-1]) & (times[order][1:] == times[order][:-1])
+    return int(np.count_nonzero(same))

@@ -1,10 +1,12 @@
-"""Turn a staged day (HomeC values as text) into typed, clean weather and energy readings.
+"""Turn staged rows (HomeC values as text) into typed, clean weather and energy readings.
 
 Numbers are parsed strictly. A value that is not one (the `cloudCover` text of the real file's first 58
 rows, any other text, an empty field, NaN, ±inf) is replaced by rule and counted per column with examples:
 weather takes the nearest earlier valid reading of the home-day (else the nearest later, else 0.0), power
 readings become 0.0 (the original project's rule). Rows are never removed here: the reader already
-quarantined what cannot be placed in time. The reasoning is in docs/DESIGN_NOTES.md."""
+quarantined what cannot be placed in time. Many home-days are cleaned per call (`Segments` says where each
+one starts), and a home-day gives the same rows alone or among others. The reasoning is in
+docs/DESIGN_NOTES.md."""
 
 from __future__ import annotations
 
@@ -74,71 +76,118 @@ class CleaningReport:
         return sum(r.count for r in self.replacements.values())
 
 
-def parse_numbers(text: pa.ChunkedArray | pa.Array) -> tuple[pa.Array, np.ndarray]:
+@dataclass(frozen=True)
+class Segments:
+    """The home-days of a table of staged rows, in row order: each one's house_id and number of rows."""
+
+    house_ids: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def single(cls, house_id: int, rows: int) -> Segments:
+        return cls(np.array([house_id], dtype=np.int32), np.array([rows], dtype=np.int64))
+
+    @property
+    def starts(self) -> np.ndarray:
+        return np.concatenate(([0], np.cumsum(self.lengths)[:-1])).astype(np.int64)
+
+    @property
+    def rows(self) -> int:
+        return int(self.lengths.sum())
+
+    def of_rows(self) -> np.ndarray:
+        """Each row's segment number."""
+        return np.repeat(np.arange(len(self.lengths)), self.lengths)
+
+    def row_house_ids(self) -> pa.Array:
+        return pa.array(np.repeat(self.house_ids.astype(np.int32), self.lengths), pa.int32())
+
+
+def parse_numbers(text: pa.ChunkedArray | pa.Array) -> tuple[pa.ChunkedArray | pa.Array, np.ndarray]:
     """Strictly parse text as float64; return the values (invalid ones null) and the invalid mask."""
-    text = text.combine_chunks() if isinstance(text, pa.ChunkedArray) else text
     try:
         values = pc.cast(text, pa.float64())  # the fast path: every value a plain number
-        invalid = ~pc.is_finite(values).to_numpy(zero_copy_only=False)
+        invalid = ~_to_numpy(pc.is_finite(values))
         if not invalid.any():
             return values, invalid
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         pass
-    valid = pc.match_substring_regex(text, _NUMBER).to_numpy(zero_copy_only=False)
+    valid = _to_numpy(pc.match_substring_regex(text, _NUMBER))
     values = pc.cast(pc.if_else(pa.array(valid), text, pa.scalar(None, pa.string())), pa.float64())
-    valid &= pc.fill_null(pc.is_finite(values), False).to_numpy(zero_copy_only=False)
+    valid &= _to_numpy(pc.fill_null(pc.is_finite(values), False))
     return pc.if_else(pa.array(valid), values, pa.scalar(None, pa.float64())), ~valid
 
 
-def _fill_from_neighbours(values: pa.Array, default: float | str | None) -> pa.Array:
-    filled = pc.fill_null_backward(pc.fill_null_forward(values))
-    return pc.fill_null(filled, default) if default is not None else filled
+def _to_numpy(values: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    return values.to_numpy(zero_copy_only=False) if isinstance(values, pa.Array) else values.to_numpy()
 
 
-def _texts(day: pa.Table, column: str, mask: np.ndarray) -> tuple[np.ndarray, list[str]]:
-    idx = np.flatnonzero(mask)[:EXAMPLES_PER_COLUMN]
-    lines = day.column("source_line").to_numpy()[np.flatnonzero(mask)]
-    return lines, [day.column(column)[int(i)].as_py() for i in idx]
+def neighbour_rows(invalid: np.ndarray, segments: Segments) -> np.ndarray:
+    """For each row, the row whose value it takes: itself when valid, else the nearest earlier valid row of
+    its home-day, else the nearest later one, else -1 (no valid reading in the home-day)."""
+    n = invalid.size
+    index = np.arange(n)
+    of_row = segments.of_rows()
+    starts = segments.starts
+    ends = starts + segments.lengths
+    earlier = np.maximum.accumulate(np.where(invalid, -1, index))
+    later = np.minimum.accumulate(np.where(invalid, n, index)[::-1])[::-1]
+    earlier_ok = earlier >= starts[of_row]
+    later_ok = later < ends[of_row]
+    return np.where(earlier_ok, earlier, np.where(later_ok, later, -1))
 
 
-def _keys(day: pa.Table, house_id: int) -> list[pa.Array]:
-    return [
-        pa.array(np.full(day.num_rows, house_id, dtype=np.int32)),
-        day.column("timeframe").combine_chunks(),
-        day.column("time_raw").combine_chunks(),
-    ]
+def _examples(staged: pa.Table, column: str, invalid: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    rows = np.flatnonzero(invalid)
+    lines = _to_numpy(staged.column("source_line"))[rows]
+    texts = staged.column(column).take(pa.array(rows[:EXAMPLES_PER_COLUMN])).to_pylist()
+    return lines, texts
 
 
-def clean_weather(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningReport]:
-    """A staged day -> the `weather` rows of one home, with the replacements counted."""
-    report = CleaningReport(rows=day.num_rows)
-    arrays = _keys(day, house_id)
+def _keys(staged: pa.Table, segments: Segments) -> list:
+    return [segments.row_house_ids(), staged.column("timeframe"), staged.column("time_raw")]
+
+
+def clean_weather_rows(staged: pa.Table, segments: Segments) -> tuple[pa.Table, CleaningReport]:
+    """Staged rows of several home-days -> their `weather` rows, with the replacements counted."""
+    report = CleaningReport(rows=staged.num_rows)
+    arrays = _keys(staged, segments)
     for column in contract.WEATHER_COLUMNS:
+        text = staged.column(column.name)
         if column.is_numeric:
-            values, invalid = parse_numbers(day.column(column.name))
-            default: float | str = 0.0
+            values, invalid = parse_numbers(text)
         else:
-            values = day.column(column.name).combine_chunks()
-            invalid = pc.equal(values, "").to_numpy(zero_copy_only=False)
-            values = pc.if_else(pa.array(invalid), pa.scalar(None, pa.string()), values)
-            default = ""
+            values, invalid = text, _to_numpy(pc.equal(text, ""))
         if invalid.any():
-            report.add(column.name, *_texts(day, column.name, invalid))
-            values = _fill_from_neighbours(values, default)
-            if not column.is_numeric:
-                values = pc.if_else(pc.equal(values, ""), pa.scalar(None, pa.string()), values)
+            report.add(column.name, *_examples(staged, column.name, invalid))
+            source = neighbour_rows(invalid, segments)
+            if column.is_numeric:
+                numbers = _to_numpy(values)
+                values = pa.array(np.where(source >= 0, numbers[np.maximum(source, 0)], 0.0), pa.float64())
+            else:  # no reading in the whole home-day: null, as the table allows
+                values = values.take(pa.array(source, pa.int64(), mask=source < 0))
         arrays.append(values)
     return pa.Table.from_arrays(arrays, schema=WEATHER_SCHEMA), report
 
 
-def clean_energy(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningReport]:
-    """A staged day -> the `energy_consuming_device` rows of one home (kW), replacements counted."""
-    report = CleaningReport(rows=day.num_rows)
-    arrays = _keys(day, house_id)
+def clean_energy_rows(staged: pa.Table, segments: Segments) -> tuple[pa.Table, CleaningReport]:
+    """Staged rows of several home-days -> their `energy_consuming_device` rows (kW), replacements counted."""
+    report = CleaningReport(rows=staged.num_rows)
+    arrays = _keys(staged, segments)
     for column in contract.POWER_COLUMNS:
-        values, invalid = parse_numbers(day.column(column.name))
+        values, invalid = parse_numbers(staged.column(column.name))
         if invalid.any():
-            report.add(column.name, *_texts(day, column.name, invalid))
+            report.add(column.name, *_examples(staged, column.name, invalid))
             values = pc.fill_null(values, 0.0)
         arrays.append(values)
     return pa.Table.from_arrays(arrays, schema=ENERGY_SCHEMA), report
+
+
+def clean_weather(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningReport]:
+    """One staged home-day -> its `weather` rows."""
+    return clean_weather_rows(day, Segments.single(house_id, day.num_rows))
+
+
+def clean_energy(day: pa.Table, house_id: int) -> tuple[pa.Table, CleaningReport]:
+    """One staged home-day -> its `energy_consuming_device` rows."""
+    return clean_energy_rows(day, Segments.single(house_id, day.num_rows))

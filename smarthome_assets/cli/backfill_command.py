@@ -60,9 +60,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"backfill {first}..{last}: {', '.join(selected)}", flush=True)
             if args.dry_run:
                 continue
+            # A failed step's assets, with the rest of any multi-asset they belong to (the ingestion pass
+            # materializes its five assets together).
+            selection = dg.AssetSelection.assets(*[dg.AssetKey.from_user_string(a) for a in selected])
             result = dg.materialize(
                 assets,
-                selection=[dg.AssetKey.from_user_string(a) for a in selected],
+                selection=selection.required_multi_asset_neighbors(),
                 resources=resources,
                 instance=instance,
                 tags={**range_tags(first, last), BACKFILL_TAG: "failed-days"},

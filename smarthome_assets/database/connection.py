@@ -1,7 +1,7 @@
 """PostgreSQL connections: RDS (or any server) by URL, or the embedded local server.
 
-Assets ask for a `PostgresDatabase` and get either kind; both hand out psycopg2 connections (for DDL,
-queries and checks) and ADBC connections (binary COPY ingest of Arrow data, the fast load path).
+Assets ask for a `PostgresDatabase` and get either kind; both hand out psycopg2 connections (DDL, queries,
+checks, and the loader's binary COPY).
 """
 
 from __future__ import annotations
@@ -29,17 +29,6 @@ class PostgresDatabase(ABC):
         try:
             with conn:
                 yield conn
-        finally:
-            conn.close()
-
-    @contextmanager
-    def connect_adbc(self):
-        """An ADBC connection (autocommit off): binary COPY of Arrow record batches."""
-        import adbc_driver_postgresql.dbapi as adbc
-
-        conn = adbc.connect(_adbc_url(self.url()))
-        try:
-            yield conn
         finally:
             conn.close()
 
@@ -84,8 +73,3 @@ def redact_url(url: str) -> str:
         netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
         parts = parts._replace(netloc=netloc)
     return urlunsplit(parts)
-
-
-def _adbc_url(url: str) -> str:
-    """ADBC's libpq accepts the same URLs; kept as a seam for scheme differences (postgres:// etc.)."""
-    return url.replace("postgresql+psycopg2://", "postgresql://", 1)

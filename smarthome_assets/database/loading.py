@@ -1,10 +1,13 @@
 """Load clean days into PostgreSQL: replace exactly a day range, both tables or neither.
 
 For each table the loaded homes' rows in the range are deleted and Arrow batches streamed in by binary
-COPY (ADBC). The two tables load at once on two connections and commit by two-phase commit, a
-`load_decision` row recording the outcome so the next load finishes what a killed one prepared; a server
-without prepared transactions gets one transaction instead. The homes' statistics are refreshed right
-after. docs/DESIGN_NOTES.md has the protocol and the measurements."""
+COPY (encoded by binary_copy.py while the server takes the previous batch), and every day of the range gets a
+new version (the API's cache key). The two tables load at once on two connections and commit by two-phase
+commit, a `load_decision` row recording the outcome so the next load finishes what a killed one prepared; a
+server without prepared transactions gets one transaction instead. A caller's `before_commit` may refuse the
+load (a failed blocking check) once every row is in, seeing what each table then holds per home and day. The
+homes' statistics are refreshed right after.
+docs/DESIGN_NOTES.md has the protocol and the measurements."""
 
 from __future__ import annotations
 
@@ -19,10 +22,17 @@ import psycopg2
 import pyarrow as pa
 
 from smarthome_assets.database import queries
+from smarthome_assets.database.binary_copy import BinaryCopyStream
 from smarthome_assets.database.connection import PostgresDatabase
 
 #: Clean table ("weather" / "energy") -> a function opening that table's batches for the range.
 BatchReaders = Mapping[str, Callable[[], pa.RecordBatchReader]]
+#: Called with the load (its rows, and what each table holds per home and day inside the load's transaction)
+#: once every row is in, before anything commits: raises to roll the load back; may write what must be there
+#: when the rows are (the loaded homes' `home` rows) on a connection of its own.
+BeforeCommit = Callable[["OperationalLoad"], None]
+#: Bytes psycopg2 asks the COPY stream for at a time.
+COPY_CHUNK_BYTES = 1 << 20
 
 
 @dataclass
@@ -30,6 +40,8 @@ class OperationalLoad:
     rows: dict[str, int] = field(default_factory=dict)  # clean table -> rows loaded
     homes: list[int] = field(default_factory=list)
     concurrent: bool = False  # two connections + two-phase commit, or one transaction
+    #: clean table -> (house_id, ISO day) -> rows the table holds in the range, counted in the load's transaction
+    counts: dict[str, dict[tuple[int, str], int]] = field(default_factory=dict)
 
 
 def day_range_bounds(days: list[date]) -> tuple[datetime, datetime]:
@@ -45,51 +57,59 @@ class UnknownHomeError(RuntimeError):
 def _require_homes(cur, homes: list[int]) -> None:
     if not homes:
         return
-    cur.execute(queries.MISSING_HOMES, parameters=(homes,))
+    cur.execute(queries.MISSING_HOMES, (homes,))
     missing = [row[0] for row in cur.fetchall()]
     if missing:
         raise UnknownHomeError(f"house_id(s) {missing} are not in the `home` table; materialize `homes` first")
 
 
 def load_range(
-    db: PostgresDatabase, readers: BatchReaders, homes: list[int], days: list[date], concurrent: bool | None = None
+    db: PostgresDatabase,
+    readers: BatchReaders,
+    homes: list[int],
+    days: list[date],
+    concurrent: bool | None = None,
+    before_commit: BeforeCommit | None = None,
 ) -> OperationalLoad:
     """Replace the given days of the given homes in `weather` and `energy_consuming_device`.
 
     `concurrent`: None chooses by the server (two-phase commit when it allows prepared transactions).
+    Every home with rows must be in `home` when the load commits (after `before_commit`), or nothing is.
     """
     homes = sorted(homes)
     start, end = day_range_bounds(days)
     result = OperationalLoad(homes=homes)
     with _autocommit(db) as lock:
         lock.execute(queries.LOCK_LOADS)  # one load at a time per database, released when the session ends
-        _load_locked(db, readers, homes, start, end, concurrent, result)
+        _load_locked(db, readers, homes, start, end, concurrent, result, before_commit)
     return result
 
 
-def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent: bool | None, result) -> None:
+def _about_to_commit(db: PostgresDatabase, loaded: list[int], before_commit: BeforeCommit | None, result) -> None:
+    """The caller's last word, then the check that every loaded home is in `home`."""
+    if before_commit is not None:
+        before_commit(result)
+    with _autocommit(db) as cur:
+        _require_homes(cur, loaded)
+
+
+def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent, result, before_commit) -> None:
     recover_prepared_loads(db)
-    with db.connect_adbc() as conn:
-        cur = conn.cursor()
-        try:
-            _require_homes(cur, homes)
-            cur.execute(queries.HOMES_WITH_READINGS_IN, parameters=(start, end))
-            homes = result.homes = sorted(set(homes) | {row[0] for row in cur.fetchall()})
-            if concurrent is None:
-                cur.execute(queries.MAX_PREPARED)
-                concurrent = cur.fetchone()[0] >= len(queries.LOADED_TABLES)
-            if not concurrent:
-                for table, target in queries.LOADED_TABLES.items():
-                    result.rows[table] = _replace(cur, table, target, readers[table], homes, start, end)
-                _finish(cur, homes)  # in the same transaction; a concurrent load refreshes them after its commit
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        finally:
-            cur.close()
+    loaded = homes
+    with _transaction(db) as cur:
+        cur.execute(queries.HOMES_WITH_READINGS_IN, {"start": start, "end": end})
+        homes = result.homes = sorted(set(homes) | {row[0] for row in cur.fetchall()})
+        if concurrent is None:
+            cur.execute(queries.MAX_PREPARED)
+            concurrent = cur.fetchone()[0] >= len(queries.LOADED_TABLES)
+        if not concurrent:
+            for table in queries.LOADED_TABLES:
+                result.rows[table], result.counts[table] = _replace(cur, table, readers[table], homes, start, end)
+            _about_to_commit(db, loaded, before_commit, result)
+            _finish(cur, homes)  # in the same transaction; a concurrent load refreshes them after its commit
     if concurrent:
-        result.rows = _load_concurrently(db, readers, homes, start, end)
+        decide = lambda: _about_to_commit(db, loaded, before_commit, result)  # noqa: E731
+        _load_concurrently(db, readers, homes, start, end, decide, result)
         result.concurrent = True
         # The homes' statistics and the two tables' planner statistics at once, on three connections (half
         # the time of one after the other); `home` itself is analysed once its rows are refreshed.
@@ -104,44 +124,48 @@ def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent: bool 
 
 
 def _refresh_homes(db: PostgresDatabase, homes: list[int]) -> None:
-    with db.connect_adbc() as conn:
-        cur = conn.cursor()
-        try:
-            _finish(cur, homes)
-            conn.commit()
-        finally:
-            cur.close()
+    with _transaction(db) as cur:
+        _finish(cur, homes)
 
 
-def _replace(cur, table: str, target: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> int:
+def _replace(cur, table: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> tuple[int, dict]:
+    """Delete the range's rows of `homes`, COPY the new ones in, give each of its days a new version, and count
+    what the table now holds per home and day of the range (as the transaction sees it, before it commits)."""
     if not homes:
-        return 0  # no home has or had readings in the range: nothing to replace
-    cur.execute(queries.delete_range(table), parameters=(homes, start, end))
-    return int(cur.adbc_ingest(target, reader(), mode="append"))
+        return 0, {}  # no home has or had readings in the range: nothing to replace
+    cur.execute(queries.MARK_VERSIONED_LOAD)
+    cur.execute(queries.delete_range(table), (homes, start, end))
+    batches = reader()
+    stream = BinaryCopyStream(batches)
+    cur.copy_expert(queries.copy_binary(table, batches.schema.names), stream, size=COPY_CHUNK_BYTES)
+    cur.execute(queries.BUMP_DAY_VERSIONS, {"dataset": table, "start": start, "end": end})
+    cur.execute(queries.count_per_day(table), (start, end))
+    return stream.rows, {(house, str(day)): n for house, day, n in cur.fetchall()}
 
 
 def _finish(cur, homes: list[int]) -> None:
     if homes:
-        cur.execute(queries.refresh_home_stats(), parameters=(homes,))
+        cur.execute(queries.refresh_home_stats(), {"homes": homes})
 
 
-def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start, end) -> dict[str, int]:
-    """Each table on its own connection, prepared; then the decision, then both committed."""
+def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start, end, decide, result) -> None:
+    """Each table on its own connection, prepared; then `decide()` (raises to roll both back), the decision
+    record, and both committed."""
     load_id = uuid.uuid4().hex
     gids = {table: f"{queries.LOAD_GID_PREFIX}{load_id}:{table}" for table in queries.LOADED_TABLES}
 
-    def prepare(table: str) -> int:
-        with db.connect_adbc() as conn:
-            cur = conn.cursor()
-            try:
-                rows = _replace(cur, table, queries.LOADED_TABLES[table], readers[table], homes, start, end)
+    def prepare(table: str) -> tuple[int, dict]:
+        conn = psycopg2.connect(db.url())
+        try:
+            with conn.cursor() as cur:
+                replaced = _replace(cur, table, readers[table], homes, start, end)
                 cur.execute(f"PREPARE TRANSACTION '{gids[table]}'")  # a uuid and a fixed table name: no input
-                return rows
-            except BaseException:
-                conn.rollback()
-                raise
-            finally:
-                cur.close()
+            return replaced
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.close()
 
     with ThreadPoolExecutor(max_workers=len(gids)) as pool:
         futures = {table: pool.submit(prepare, table) for table in gids}
@@ -149,12 +173,29 @@ def _load_concurrently(db: PostgresDatabase, readers: BatchReaders, homes, start
     if any(errors):
         _resolve(db, [gid for table, gid in gids.items() if futures[table].exception() is None], commit=False)
         raise next(e for e in errors if e is not None)
+    for table, future in futures.items():
+        result.rows[table], result.counts[table] = future.result()
+    try:
+        decide()
+    except BaseException:
+        _resolve(db, list(gids.values()), commit=False)
+        raise
     with _autocommit(db) as cur:
         cur.execute(queries.RECORD_DECISION, (load_id,))  # from here on, both commit (or recovery does)
         for gid in gids.values():
             cur.execute("COMMIT PREPARED %s", (gid,))
         cur.execute(queries.FORGET_DECISION, (load_id,))
-    return {table: future.result() for table, future in futures.items()}
+
+
+@contextmanager
+def _transaction(db: PostgresDatabase) -> Iterator[psycopg2.extensions.cursor]:
+    """A cursor in one transaction: committed when the block ends, rolled back on any error."""
+    conn = psycopg2.connect(db.url())
+    try:
+        with conn, conn.cursor() as cur:
+            yield cur
+    finally:
+        conn.close()
 
 
 @contextmanager

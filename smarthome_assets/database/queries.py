@@ -1,10 +1,12 @@
 """Every SQL statement the pipeline runs against the operational database, in one place.
 
-Parameters are always bound ($n for ADBC, %s for psycopg2); table names come from the fixed
-`LOADED_TABLES` mapping, never from input.
+Parameters are always bound (psycopg2's %s and %(name)s); table names come from the fixed `LOADED_TABLES`
+mapping, never from input.
 """
 
 from __future__ import annotations
+
+import re
 
 #: Clean-zone table name -> PostgreSQL table.
 LOADED_TABLES = {"weather": "weather", "energy": "energy_consuming_device"}
@@ -42,26 +44,40 @@ ANALYZED_TABLES = ("home", *LOADED_TABLES.values())
 
 
 def analyze(tables) -> str:
-    """ANALYZE of some of the tables a load changes (planner statistics)."""
+    """ANALYZE of some of the tables a load changes (planner statistics). Of the per-minute tables only the
+    columns every query filters or orders by: the rest would cost three times as much and change no plan
+    (autovacuum analyses the whole table in its own time)."""
     unknown = set(tables) - set(ANALYZED_TABLES)
     if unknown or not tables:
         raise ValueError(f"not a loaded table: {sorted(unknown)}")
-    return "ANALYZE " + ", ".join(tables)
+    return "ANALYZE " + ", ".join(t if t == "home" else f"{t} (house_id, timeframe)" for t in tables)
 
 
-MISSING_HOMES = "SELECT h FROM unnest($1::integer[]) AS h WHERE h NOT IN (SELECT house_id FROM home)"
+MISSING_HOMES = "SELECT h FROM unnest(%s::integer[]) AS h WHERE h NOT IN (SELECT house_id FROM home)"
+
+#: Marks the transaction's writes as the loader's: migration 0005's trigger leaves their day versions to it.
+MARK_VERSIONED_LOAD = "SELECT set_config('smarthome.versioned_load', 'on', true)"
+#: A new version for every UTC day of [start, end) of one dataset, in the transaction that replaces its rows
+#: (the API's cache keys a past day's answer by it: lambda_api/cache.py).
+BUMP_DAY_VERSIONS = """
+INSERT INTO day_version (dataset, day)
+SELECT %(dataset)s, d::date
+FROM generate_series(%(start)s::timestamptz AT TIME ZONE 'UTC',
+                     %(end)s::timestamptz AT TIME ZONE 'UTC' - interval '1 day', interval '1 day') AS d
+ON CONFLICT (dataset, day) DO UPDATE SET version = gen_random_uuid()
+"""
 
 
 def delete_range(table: str) -> str:
     """Rows of the given homes in [start, end): what a load of that range replaces."""
     return (
-        f"DELETE FROM {LOADED_TABLES[table]} WHERE house_id = ANY($1::integer[]) AND timeframe >= $2 AND timeframe < $3"
+        f"DELETE FROM {LOADED_TABLES[table]} WHERE house_id = ANY(%s::integer[]) AND timeframe >= %s AND timeframe < %s"
     )
 
 
 #: Homes with readings in [start, end) by their statistics: a load replaces their rows too, so a home whose
 #: deliveries no longer cover the range loses its rows there (its statistics are refreshed after every load).
-HOMES_WITH_READINGS_IN = "SELECT house_id FROM home WHERE first_reading < $2 AND last_reading >= $1"
+HOMES_WITH_READINGS_IN = "SELECT house_id FROM home WHERE first_reading < %(end)s AND last_reading >= %(start)s"
 
 
 def refresh_home_stats() -> str:
@@ -70,10 +86,10 @@ def refresh_home_stats() -> str:
 UPDATE home AS h
 SET first_reading = w.first_reading, last_reading = w.last_reading,
     weather_rows = coalesce(w.n, 0), energy_rows = coalesce(e.n, 0), updated_at = now()
-FROM unnest($1::integer[]) AS ids(house_id)
+FROM unnest(%(homes)s::integer[]) AS ids(house_id)
 LEFT JOIN (SELECT house_id, min(timeframe) AS first_reading, max(timeframe) AS last_reading, count(*) AS n
-           FROM weather WHERE house_id = ANY($1::integer[]) GROUP BY house_id) AS w USING (house_id)
-LEFT JOIN (SELECT house_id, count(*) AS n FROM energy_consuming_device WHERE house_id = ANY($1::integer[])
+           FROM weather WHERE house_id = ANY(%(homes)s::integer[]) GROUP BY house_id) AS w USING (house_id)
+LEFT JOIN (SELECT house_id, count(*) AS n FROM energy_consuming_device WHERE house_id = ANY(%(homes)s::integer[])
            GROUP BY house_id) AS e USING (house_id)
 WHERE h.house_id = ids.house_id
 """
@@ -105,3 +121,11 @@ PREPARED_LOADS = "SELECT gid FROM pg_prepared_xacts WHERE database = current_dat
 DECIDED_LOADS = "SELECT load_id FROM load_decision"
 RECORD_DECISION = "INSERT INTO load_decision (load_id) VALUES (%s)"
 FORGET_DECISION = "DELETE FROM load_decision WHERE load_id = %s"
+
+
+def copy_binary(table: str, columns: list[str]) -> str:
+    """COPY of one loaded table from the client in binary format, `columns` being the stream's fields in order
+    (the clean schema's names: no input reaches this text)."""
+    if not all(re.fullmatch(r"[a-z_][a-z0-9_]*", c) for c in columns):
+        raise ValueError(f"not plain column names: {columns}")
+    return f"COPY {LOADED_TABLES[table]} ({', '.join(columns)}) FROM STDIN WITH (FORMAT binary)"

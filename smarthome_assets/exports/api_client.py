@@ -88,7 +88,7 @@ class LambdaTransport:
     """
 
     def __init__(self, database_url: str):
-        lambda_handler.configure_reader(database_url, "smarthome-export")
+        lambda_handler.configure_reader(database_url, "smarthome-export", cache_bytes=0)  # each day read once
 
     def get(self, path: str, query: list[tuple[str, str]], headers: dict[str, str]) -> ApiResponse:
         target = f"{path}?{urlencode(query)}" if query else path

@@ -159,11 +159,13 @@ def place_rows(table: pa.Table, lines: np.ndarray, axis: TimeAxis, report: ReadR
                 column.raw,
             )
             keep &= ~too_long
-    mask = pa.array(keep)
-    placed = table.drop_columns(["time"]).filter(mask)
-    placed = placed.add_column(0, "timeframe", pa.array(timeframe[keep], pa.timestamp("us", tz="UTC")))
-    placed = placed.add_column(0, "time_raw", pa.array(time_raw[keep], pa.int64()))
-    return placed.add_column(0, "source_line", pa.array(lines[keep], pa.int32()))
+    placed = table.drop_columns(["time"])
+    if not keep.all():  # only when something was quarantined: filtering copies every column
+        placed = placed.filter(pa.array(keep))
+        timeframe, time_raw, lines = timeframe[keep], time_raw[keep], lines[keep]
+    placed = placed.add_column(0, "timeframe", pa.array(timeframe, pa.timestamp("us", tz="UTC")))
+    placed = placed.add_column(0, "time_raw", pa.array(time_raw, pa.int64()))
+    return placed.add_column(0, "source_line", pa.array(lines, pa.int32()))
 
 
 def _time_reason(text: str) -> str:
@@ -201,8 +203,10 @@ def day_numbers(table: pa.Table) -> np.ndarray:
 
 
 def finish_day(parts: list[pa.Table], report: ReadReport) -> pa.Table:
-    """Quarantine repeated minutes (the first occurrence wins), sort by time and count the day's rows."""
-    day = pa.concat_tables(parts).combine_chunks() if len(parts) > 1 else parts[0]
+    """Quarantine repeated minutes (the first occurrence wins), sort by time and count the day's rows.
+
+    The parts stay as they are (no copy) unless a row must go or the order must change."""
+    day = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
     minutes = day.column("time_raw").to_numpy()
     order = np.argsort(minutes, kind="stable")
     sorted_minutes = minutes[order]

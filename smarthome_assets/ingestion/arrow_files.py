@@ -1,4 +1,4 @@
-"""The storage format of the staging and clean zones: Arrow IPC files (Feather v2), uncompressed.
+"""The storage format of the staging zone: Arrow IPC files (Feather v2), uncompressed.
 
 Why not Parquet: a zone holds one small file per home and day (1,440 rows), and for files that small the
 per-file cost dominates; Arrow IPC wrote about 6x and read about 40x faster on a year (memory-mapped,

@@ -1,48 +1,61 @@
-"""Clean a range of staged days into the clean zone (the work behind `clean_weather`, `clean_devices`).
+"""Clean a range of staged days and stream them into PostgreSQL: the one pass behind `clean_weather`,
+`clean_devices` and `rds_tables`.
 
-Each (day, home) is cleaned on its own, so a single day gives exactly the same result as a range that
-contains it, and memory stays at one day whatever the range or the number of homes.
+Each table's rows are read from the staging zone (a home-day's deliveries merged, the newest landing winning
+minute by minute), cleaned a batch of home-days per call and handed straight to that table's COPY while the
+next batch is read: nothing is written between the staged text and PostgreSQL, and every number is parsed
+once. Each home-day is cleaned on its own (a single day gives the same rows as a range containing it), and
+memory stays at one batch whatever the range or the number of homes.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from smarthome_assets.cleaning.quality import QualityStats
-from smarthome_assets.cleaning.rules import ENERGY_SCHEMA, WEATHER_SCHEMA, CleaningReport, clean_energy, clean_weather
+from smarthome_assets.cleaning.rules import (
+    ENERGY_SCHEMA,
+    WEATHER_SCHEMA,
+    CleaningReport,
+    Segments,
+    clean_energy_rows,
+    clean_weather_rows,
+)
 from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.database.loading import OperationalLoad, load_range
 from smarthome_assets.homec import contract
-from smarthome_assets.ingestion import arrow_files, layout
+from smarthome_assets.ingestion import arrow_files
 from smarthome_assets.ingestion.landing import Manifest
 from smarthome_assets.storage.object_store import ObjectStore
 
-CLEANERS: dict[str, tuple[Callable[[pa.Table, int], tuple[pa.Table, CleaningReport]], list[str]]] = {
-    "weather": (clean_weather, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.WEATHER_COLUMNS)]),
-    "energy": (clean_energy, ["source_line", "time_raw", "timeframe", *(c.name for c in contract.POWER_COLUMNS)]),
+_KEYS = ["source_line", "time_raw", "timeframe"]
+#: Clean table -> (its cleaner, the staged columns it reads, the schema of its rows).
+TABLES: dict[str, tuple[Callable[[pa.Table, Segments], tuple[pa.Table, CleaningReport]], list[str], pa.Schema]] = {
+    "weather": (clean_weather_rows, [*_KEYS, *(c.name for c in contract.WEATHER_COLUMNS)], WEATHER_SCHEMA),
+    "energy": (clean_energy_rows, [*_KEYS, *(c.name for c in contract.POWER_COLUMNS)], ENERGY_SCHEMA),
 }
-
-
-SCHEMAS = {"weather": WEATHER_SCHEMA, "energy": ENERGY_SCHEMA}
-#: Schema metadata key of a clean file: the JSON of that home-day's replacements (see `day_replacements`).
-REPLACEMENTS_METADATA = "smarthome.replacements"
+#: Staged rows cleaned per call (about 9 home-days): few kernel calls, and little in memory (docs/DESIGN_NOTES.md).
+BATCH_ROWS = 12_500
 
 
 @dataclass
 class CleanResult:
+    """What cleaning one table of the range produced, filled while its rows stream into PostgreSQL."""
+
     table: str
     report: CleaningReport = field(default_factory=CleaningReport)
     quality: QualityStats = field(default_factory=QualityStats)
     rows_per_day: dict[str, int] = field(default_factory=dict)
     staged_rows: int = 0
     homes: set[int] = field(default_factory=set)
+    #: (house_id, day) -> staged rows of home-days with several deliveries, after merging them
+    merged_rows: dict[tuple[int, str], int] = field(default_factory=dict)
 
 
 def staged_homes_by_day(manifests: list[Manifest], days: list[date]) -> dict[str, list[int]]:
@@ -83,81 +96,85 @@ def read_staged(store: ObjectStore, keys: list[str], columns: list[str] | None =
     return merged.take(pc.sort_indices(merged, sort_keys=[("timeframe", "ascending")]))
 
 
-def staged_row_counts(store: ObjectStore, manifests: list[Manifest], homes_by_day: dict[str, list[int]]) -> dict:
-    """(house_id, day) -> staged rows after merging deliveries (what clean and PostgreSQL must hold)."""
+def expected_rows(manifests: list[Manifest], homes_by_day: dict[str, list[int]], results) -> dict[tuple[int, str], int]:
+    """(house_id, day) -> the rows clean and PostgreSQL must hold: the landing manifest's count where one
+    delivery has the home-day, the merged count where several do (`results`: the pass's CleanResults)."""
+    merged: dict[tuple[int, str], int] = {}
+    for result in results:
+        merged.update(result.merged_rows)
     counts = {}
     for day, homes in homes_by_day.items():
         for house_id in homes:
-            keys = staged_parts(manifests, day, house_id)
-            if len(keys) == 1:
-                counts[(house_id, day)] = next(
-                    m.rows_per_day[day] for m in manifests if m.house_id == house_id and m.staged_key(day) == keys[0]
-                )
-            else:
-                counts[(house_id, day)] = read_staged(store, keys, ["timeframe"]).num_rows
+            having = [m for m in manifests if m.house_id == house_id and day in m.rows_per_day]
+            counts[(house_id, day)] = having[0].rows_per_day[day] if len(having) == 1 else merged[(house_id, day)]
     return counts
 
 
-def _clean_one(
-    store: ObjectStore, table: str, day: str, house_id: int, parts: list[str]
-) -> tuple[str, int, pa.Table, CleaningReport, int]:
-    cleaner, columns = CLEANERS[table]
-    staged = read_staged(store, parts, columns)
-    clean, report = cleaner(staged, house_id)
-    replacements = json.dumps({k: asdict(v) for k, v in report.replacements.items()})
-    stored = clean.replace_schema_metadata({REPLACEMENTS_METADATA: replacements})
-    arrow_files.write_table(store, layout.clean_day_key(table, day, house_id), stored)
-    return day, house_id, clean, report, staged.num_rows
+def clean_batches(
+    store: ObjectStore,
+    table: str,
+    manifests: list[Manifest],
+    homes_by_day: dict[str, list[int]],
+    result: CleanResult,
+) -> Iterator[pa.RecordBatch]:
+    """One table's clean rows for the range, in (day, home) order, cleaned BATCH_ROWS at a time; `result`
+    is complete once the iterator is exhausted."""
+    columns = TABLES[table][1]
+    pending: list[tuple[str, int, pa.Table]] = []
+    rows = 0
+    for day, homes in homes_by_day.items():
+        for house_id in homes:
+            parts = staged_parts(manifests, day, house_id)
+            staged = read_staged(store, parts, columns)
+            if len(parts) > 1:
+                result.merged_rows[(house_id, day)] = staged.num_rows
+            pending.append((day, house_id, staged))
+            rows += staged.num_rows
+            if rows >= BATCH_ROWS:
+                yield from _clean(table, pending, result)
+                pending, rows = [], 0
+    if pending:
+        yield from _clean(table, pending, result)
 
 
-def clean_range(
-    store: ObjectStore, table: str, days: list[date], manifests: list[Manifest], progress=None, threads: int = 2
-) -> CleanResult:
-    """Clean every (day, home) of the range; `threads` days at once (pyarrow's kernels release the GIL).
+def _clean(table: str, pending: list[tuple[str, int, pa.Table]], result: CleanResult) -> Iterator[pa.RecordBatch]:
+    cleaner = TABLES[table][0]
+    staged = pa.concat_tables([t for _, _, t in pending])
+    days = [day for day, _, _ in pending]
+    segments = Segments(
+        np.array([house_id for _, house_id, _ in pending], dtype=np.int32),
+        np.array([t.num_rows for _, _, t in pending], dtype=np.int64),
+    )
+    clean, report = cleaner(staged, segments)
+    result.report.merge(report)
+    result.quality.observe_rows(clean, segments, days)
+    result.staged_rows += staged.num_rows
+    for day, house_id, rows in zip(days, segments.house_ids, segments.lengths, strict=True):
+        result.rows_per_day[day] = result.rows_per_day.get(day, 0) + int(rows)
+        result.homes.add(int(house_id))
+    yield from clean.combine_chunks().to_batches()  # one batch per call: the COPY encoder's cost is per batch
 
-    Results are merged in day order, so reports and examples do not depend on thread timing.
-    """
-    result = CleanResult(table=table)
+
+def load_days(
+    db: PostgresDatabase,
+    store: ObjectStore,
+    manifests: list[Manifest],
+    days: list[date],
+    before_commit: Callable[[dict[str, CleanResult], OperationalLoad], None] | None = None,
+) -> tuple[dict[str, CleanResult], OperationalLoad]:
+    """Replace the range in PostgreSQL with its cleaned staged rows, both tables streaming at once.
+
+    `before_commit(results, load)` is called once every row is in (the results complete, `load.counts` what
+    each table holds per home and day) and before anything commits: it may raise to roll the load back (a failed
+    blocking check) or write the loaded homes' rows."""
     homes_by_day = staged_homes_by_day(manifests, days)
-    known_homes = {m.house_id for m in manifests}
-    work = [(day, house_id) for day, homes in homes_by_day.items() for house_id in homes]
-    done_days = 0
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
-        jobs = ((*w, staged_parts(manifests, *w)) for w in work)
-        for day, house_id, clean, report, staged in pool.map(lambda w: _clean_one(store, table, *w), jobs):
-            result.report.merge(report)
-            result.quality.observe(day, house_id, clean)
-            result.staged_rows += staged
-            result.rows_per_day[day] = result.rows_per_day.get(day, 0) + clean.num_rows
-            result.homes.add(house_id)
-            if house_id == homes_by_day[day][-1]:
-                done_days += 1
-                if progress and done_days % 30 == 0:
-                    progress(f"clean {table}: {done_days}/{len(homes_by_day)} days")
-    for day, homes in homes_by_day.items():  # days that left their source file
-        for house_id in known_homes.difference(homes):
-            store.delete(layout.clean_day_key(table, day, house_id))
-    if progress:
-        progress(f"clean {table}: {len(homes_by_day)}/{len(homes_by_day)} days")
-    return result
+    results = {table: CleanResult(table=table) for table in TABLES}
 
+    def reader(table: str) -> pa.RecordBatchReader:
+        batches = clean_batches(store, table, manifests, homes_by_day, results[table])
+        return pa.RecordBatchReader.from_batches(TABLES[table][2], batches)
 
-def clean_batches(store: ObjectStore, table: str, homes_by_day: dict[str, list[int]]) -> pa.RecordBatchReader:
-    """The clean zone's batches of one table for the range, day by day (what the loader COPYs)."""
-
-    def batches() -> Iterator[pa.RecordBatch]:
-        for day, homes in homes_by_day.items():
-            for house_id in homes:
-                clean = arrow_files.read_table(store, layout.clean_day_key(table, day, house_id))
-                yield from clean.cast(SCHEMAS[table]).to_batches()
-
-    return pa.RecordBatchReader.from_batches(SCHEMAS[table], batches())
-
-
-def load_clean_days(
-    db: PostgresDatabase, store: ObjectStore, homes_by_day: dict[str, list[int]], days: list[date]
-) -> OperationalLoad:
-    """Replace the range in PostgreSQL with the clean zone's rows of those days (one transaction)."""
-    readers = {table: (lambda t=table: clean_batches(store, t, homes_by_day)) for table in CLEANERS}
+    readers = {table: (lambda t=table: reader(t)) for table in TABLES}
     homes = sorted({h for hs in homes_by_day.values() for h in hs})
-    return load_range(db, readers, homes, days)
+    decide = (lambda load: before_commit(results, load)) if before_commit else None
+    return results, load_range(db, readers, homes, days, before_commit=decide)

@@ -153,11 +153,14 @@ def land_delivery(
             landed_ns=landed_ns,
             fingerprint=fingerprint,
         )
-        written: list[str] = []
+        written: list[str] = [layout.source_key(delivery.path, manifest.landing)]
         try:
-            report = _stage(store, path, manifest, axis, written, log)
-            written.append(layout.source_key(delivery.path, manifest.landing))
-            store.put_file(written[-1], path)
+            # The raw copy (system calls, or an S3 upload) on a thread of its own while the file is parsed;
+            # leaving the `with` waits for it, so the cleanup below never races it.
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="raw-copy") as copier:
+                copy = copier.submit(store.put_file, written[0], path)
+                report = _stage(store, path, manifest, axis, written, log)
+                copy.result()
         except BaseException:
             for key in written:  # a rejected or interrupted landing leaves nothing of its version
                 store.delete(key)
@@ -198,11 +201,13 @@ def _stage(store, path: Path, manifest: Manifest, axis: TimeAxis, written: list[
     """
     days, report = read_days(path, manifest.file, axis)
     in_flight: deque[Future] = deque()
+    staged: list[str] = []
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="staging-writer") as writer:
         for number, (day, table) in enumerate(days, start=1):
             key = manifest.staged_key(str(day))
             if key not in written:
                 written.append(key)
+                staged.append(key)
             in_flight.append(writer.submit(arrow_files.write_table, store, key, table))
             while len(in_flight) > STAGING_WRITES_IN_FLIGHT or (in_flight and in_flight[0].done()):
                 in_flight.popleft().result()  # a failed write fails the landing here
@@ -211,7 +216,7 @@ def _stage(store, path: Path, manifest: Manifest, axis: TimeAxis, written: list[
         while in_flight:
             in_flight.popleft().result()
     keep = {manifest.staged_key(d) for d in report.rows_per_day}
-    for key in [k for k in written if k not in keep]:  # a day a restarted read emitted, then quarantined
+    for key in [k for k in staged if k not in keep]:  # a day a restarted read emitted, then quarantined
         store.delete(key)
         written.remove(key)
     return report

@@ -1,5 +1,5 @@
-"""Where landing's zones live in the object store: every key of the incoming, raw, staging, clean and
-quarantine zones is built here, so each scheme is stated once. The convention, zone by zone, and the
+"""Where landing's zones live in the object store: every key of the incoming, raw, staging and quarantine
+zones is built here, so each scheme is stated once. The convention, zone by zone, and the
 incoming zone's rules are in docs/GLOSSARY.md."""
 
 from __future__ import annotations
@@ -34,10 +34,6 @@ def manifest_prefix() -> str:
 
 def staged_day_key(day: date | str, house_id: int, name: str, version: str) -> str:
     return f"staging/raw/date={day}/house_id={house_id}/{name}@{version}.arrow"
-
-
-def clean_day_key(table: str, day: date | str, house_id: int) -> str:
-    return f"clean/{table}/date={day}/house_id={house_id}.arrow"
 
 
 def quarantine_key(delivery: str, sha256: str) -> str:

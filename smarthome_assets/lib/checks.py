@@ -25,8 +25,11 @@ def mismatches(measures: Measures) -> dict[str, dict[str, int]]:
     return found
 
 
-def reconciliation_result(check_name: str, measures: Measures, keys_name: str = "days") -> dg.AssetCheckResult:
-    """Passes when every measure agrees on every (table, key); totals and the first differences as metadata."""
+def reconciliation_result(
+    check_name: str, measures: Measures, keys_name: str = "days", asset_key: dg.AssetKey | None = None
+) -> dg.AssetCheckResult:
+    """Passes when every measure agrees on every (table, key); totals and the first differences as metadata.
+    `asset_key`: the checked asset, needed where one step materializes several."""
     wrong = mismatches(measures)
     totals = {
         f"{name}_{table}_rows": sum(rows.values())
@@ -34,6 +37,7 @@ def reconciliation_result(check_name: str, measures: Measures, keys_name: str = 
         for table, rows in counts.items()
     }
     return dg.AssetCheckResult(
+        asset_key=asset_key,
         check_name=check_name,
         passed=not wrong,
         severity=ERROR,

@@ -35,6 +35,14 @@ def daily_asset(**kwargs):
     return lambda compute: decorate(retried_when_transient(compute))
 
 
+def daily_multi_asset(**kwargs):
+    """`dg.multi_asset` for several daily-partitioned assets materialized by one step (one pass over the
+    data), with the same range policy, pool and transient retries as `daily_asset`."""
+    kwargs.setdefault("pool", WRITER_POOL)
+    decorate = dg.multi_asset(partitions_def=daily_partitions, backfill_policy=single_run, **kwargs)
+    return lambda compute: decorate(retried_when_transient(compute))
+
+
 def partition_days(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> list[date]:
     """The days a run covers: one partition or a whole range."""
     window = context.partition_time_window

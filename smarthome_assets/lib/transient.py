@@ -8,9 +8,9 @@ wrapped (lib/partitions.py `daily_asset`); its work replaces exactly its days, s
 """
 
 import functools
+import inspect
 from collections.abc import Callable
 
-import adbc_driver_manager
 import botocore.exceptions
 import dagster as dg
 import psycopg2
@@ -22,7 +22,6 @@ FIRST_WAIT_SECONDS = 5
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     psycopg2.OperationalError,  # connection refused or dropped, server shutting down, statement cancelled
     psycopg2.InterfaceError,  # a connection closed under us
-    adbc_driver_manager.OperationalError,
     botocore.exceptions.ConnectionError,  # endpoint unreachable, read or connect timeout
     botocore.exceptions.HTTPClientError,  # connection closed mid-request
     ConnectionError,  # refused, reset, broken pipe
@@ -42,7 +41,34 @@ def transient_cause(error: BaseException) -> BaseException | None:
 
 
 def retried_when_transient(compute: Callable) -> Callable:
-    """Wrap an asset's compute function: a transient failure asks Dagster to run the step again."""
+    """Wrap an asset's compute function (plain or a generator): a transient failure asks Dagster to run the
+    step again."""
+
+    def retry(exc: Exception, args, kwargs) -> dg.RetryRequested | None:
+        cause = transient_cause(exc)
+        if cause is None:
+            return None
+        context = next((a for a in args if isinstance(a, dg.AssetExecutionContext)), kwargs.get("context"))
+        attempt = context.retry_number if context is not None else 0
+        if context is not None:
+            context.log.warning(f"transient failure, step retried: {type(cause).__name__}: {cause}".strip())
+        return dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=FIRST_WAIT_SECONDS * 2**attempt)
+
+    if inspect.isgeneratorfunction(compute):
+
+        @functools.wraps(compute)
+        def run_generator(*args, **kwargs):
+            try:
+                yield from compute(*args, **kwargs)
+            except dg.RetryRequested:
+                raise
+            except Exception as exc:
+                request = retry(exc, args, kwargs)
+                if request is None:
+                    raise
+                raise request from exc
+
+        return run_generator
 
     @functools.wraps(compute)
     def run(*args, **kwargs):
@@ -51,13 +77,9 @@ def retried_when_transient(compute: Callable) -> Callable:
         except dg.RetryRequested:
             raise
         except Exception as exc:
-            cause = transient_cause(exc)
-            if cause is None:
+            request = retry(exc, args, kwargs)
+            if request is None:
                 raise
-            context = next((a for a in args if isinstance(a, dg.AssetExecutionContext)), kwargs.get("context"))
-            attempt = context.retry_number if context is not None else 0
-            if context is not None:
-                context.log.warning(f"transient failure, step retried: {type(cause).__name__}: {cause}".strip())
-            raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=FIRST_WAIT_SECONDS * 2**attempt) from exc
+            raise request from exc
 
     return run

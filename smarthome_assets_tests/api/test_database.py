@@ -20,7 +20,7 @@ from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.support.api_database import READER, call, create_api_database, drop_api_database
 from smarthome_assets_tests.support.local_services import backend_pid, prepared_statements
 
-SERVED = {"home", "device", "weather", "energy_consuming_device"}
+SERVED = {"home", "device", "weather", "energy_consuming_device", "day_version"}  # day_version: the cache key
 
 
 @pytest.fixture

@@ -147,7 +147,54 @@ def test_a_load_leaves_fresh_planner_statistics_and_home_counts(db, concurrent):
 
 
 def test_only_the_loaded_tables_can_be_analysed():
-    assert queries.analyze(["weather"]) == "ANALYZE weather"
+    assert queries.analyze(["weather", "home"]) == "ANALYZE weather (house_id, timeframe), home"
     for bad in ([], ["pg_class"], ["weather; DROP TABLE home"]):
         with pytest.raises(ValueError):
             queries.analyze(bad)
+
+
+class Refused(Exception):
+    pass
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_a_load_refused_before_its_commit_leaves_both_tables_as_they_were(db, concurrent):
+    """What a failed blocking check does: every row is in, then the caller says no."""
+    url, database = db
+    load_range(database, _readers(30, 1.0), [1], DAY, concurrent=concurrent)
+    before = _state(url)
+    seen = []
+
+    def refuse(load):
+        seen.append(_state(url))  # called with the new rows in, none of them visible yet
+        assert load.counts == {t: {(1, "2016-01-02"): 20} for t in ("weather", "energy")}  # as the load sees them
+        raise Refused
+
+    with pytest.raises(Refused):
+        load_range(database, _readers(20, 2.0), [1], DAY, concurrent=concurrent, before_commit=refuse)
+    assert seen[0][:2] == before[:2] and _state(url) == before
+
+
+def _versions(url: str) -> dict[tuple[str, str], str]:
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT dataset, day::text, version::text FROM day_version")
+        return {(dataset, day): version for dataset, day, version in cur.fetchall()}
+
+
+@pytest.mark.parametrize("concurrent", [True, False])
+def test_each_load_gives_its_days_new_versions_and_any_other_write_the_catch_all(db, concurrent):
+    url, database = db
+    two_days = [date(2016, 1, 2), date(2016, 1, 3)]
+    load_range(database, _readers(30, 1.0), [1], two_days, concurrent=concurrent)
+    first = _versions(url)
+    assert {k for k in first if k[1] != "infinity"} == {
+        (d, day) for d in ("weather", "energy") for day in ("2016-01-02", "2016-01-03")
+    }
+    load_range(database, _readers(30, 1.0), [1], DAY, concurrent=concurrent)  # the same rows again: new versions
+    second = _versions(url)
+    changed = {k for k in first if first[k] != second[k]}
+    assert changed == {("weather", "2016-01-02"), ("energy", "2016-01-02")}
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE energy_consuming_device SET use_kw = 0 WHERE false")  # a write the loader did not mark
+    third = _versions(url)
+    assert {k for k in second if second[k] != third[k]} == {("energy", "infinity")}

@@ -78,6 +78,22 @@ def test_the_plan_secures_the_api(plan):
     assert not [k for k in env if re.search("PASSWORD|API_KEY|DATABASE_URL", k)]
 
 
+def test_the_plan_caches_past_days_in_cloudfront_revalidated_by_etag(plan):
+    """CloudFront keyed on the whole query string (and the key, the format, the origin), keeping only what the
+    Lambda marks cacheable and revalidating it each time (TTLs of 0): a corrected day is never served stale."""
+    res = planned(plan)
+    policy = res["aws_cloudfront_cache_policy.api"]
+    assert (policy["min_ttl"], policy["default_ttl"]) == (0, 0)
+    key = policy["parameters_in_cache_key_and_forwarded_to_origin"][0]
+    assert key["query_strings_config"][0]["query_string_behavior"] == "all"
+    assert set(key["headers_config"][0]["headers"][0]["items"]) == {"x-api-key", "Accept", "Origin"}
+    distribution = res["aws_cloudfront_distribution.api"]
+    behavior = distribution["default_cache_behavior"][0]
+    assert set(behavior["cached_methods"]) == {"GET", "HEAD"} and behavior["viewer_protocol_policy"] == "https-only"
+    assert distribution["origin"][0]["origin_path"] == "/prod"
+    assert {e["error_caching_min_ttl"] for e in distribution["custom_error_response"]} == {0}
+
+
 def test_the_plan_runs_dagster_privately_with_secrets_from_secrets_manager(plan, moto_workdir):
     res = planned(plan)
     for name in ("code", "webserver", "daemon"):

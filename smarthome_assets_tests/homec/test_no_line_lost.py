@@ -28,7 +28,7 @@ from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.database.migrate import apply_migrations
 from smarthome_assets.homec.reader import SourceFormatError, TimeAxis
 from smarthome_assets.ingestion import arrow_files
-from smarthome_assets.ingestion.clean_days import clean_range, load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.clean_days import load_days
 from smarthome_assets.ingestion.landing import deliver_local, land_delivery
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore
@@ -168,7 +168,5 @@ def test_no_line_is_lost_and_postgres_holds_exactly_the_loaded_rows(tmp_path_fac
     )
     assert len(staged) == manifest.staged_rows
     if days:
-        for table in ("weather", "energy"):
-            clean_range(store, table, days, [manifest], threads=1)
-        load_clean_days(PostgresUrl(database_url=database), store, staged_homes_by_day([manifest], days), days)
+        load_days(PostgresUrl(database_url=database), store, [manifest], days)
     assert loaded_times(database) == {"weather": staged, "energy_consuming_device": staged}

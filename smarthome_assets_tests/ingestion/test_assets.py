@@ -14,13 +14,11 @@ import pytest
 
 from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
-from smarthome_assets.ingestion import layout
-from smarthome_assets.ingestion.clean_days import load_clean_days, staged_homes_by_day
+from smarthome_assets.ingestion.clean_days import load_days
 from smarthome_assets.ingestion.landing import current_manifests
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
 from smarthome_assets.storage.object_store import LocalObjectStore, S3ObjectStore
-from smarthome_assets_tests.support.clean_zone import day_replacements
 from smarthome_assets_tests.support.homec_files import HEADER, minutes, row, write
 
 ASSETS = dg.load_assets_from_modules([ingestion_assets])
@@ -61,6 +59,12 @@ def fingerprint(url) -> str:
         return digest.hexdigest()
 
 
+def metadata_of(result, asset: str) -> dict:
+    """The metadata of `asset`'s first materialization in the run (one step materializes all five)."""
+    events = result.get_asset_materialization_events()
+    return next(e for e in events if e.asset_key.to_user_string() == asset).materialization.metadata
+
+
 def checks_by_name(result) -> dict[str, bool]:
     return {f"{e.asset_key.to_user_string()}:{e.check_name}": e.passed for e in result.get_asset_check_evaluations()}
 
@@ -71,23 +75,28 @@ def test_the_real_excerpt_lands_with_its_58_cloud_cover_strings(tmp_path, fresh_
     result = run(res, "2016-01-01", "2016-01-03")
     assert result.success
     assert counts(url) == {"home": 1, "device": 18, "weather": 2838, "energy_consuming_device": 2838}
-    weather_meta = result.asset_materializations_for_node("clean_weather")[0].metadata
+    weather_meta = metadata_of(result, "clean_weather")
     assert weather_meta["values_replaced"].value == 58
     assert "| cloud_cover | 58 |" in weather_meta["replacements"].value
-    store = res["object_store"]  # each home-day's replacements travel with its clean rows, and add up
-    per_day = [day_replacements(store, "weather", f"2016-01-0{d}", 1) for d in (1, 2, 3)]
-    assert sum(day.get("cloud_cover", {}).get("count", 0) for day in per_day) == 58
-    assert per_day[0]["cloud_cover"]["examples"][0][1] == "cloudCover"
-    assert not store.list_keys("clean/reports/")
+    assert "2: `cloudCover`" in weather_meta["replacements"].value  # line 2: the first data line
+    store = res["object_store"]  # the pass writes nothing between the staged days and PostgreSQL
+    assert not store.list_keys("clean/")
     checks = checks_by_name(result)
     assert checks["raw_csv:rows_accounted_for"] and checks["rds_tables:row_counts_match_clean"]
-    assert checks["clean_devices:aggregates_match"]  # use == House overall, gen == Solar on real rows
-    assert not checks["clean_weather:full_days"]  # 2016-01-01 starts at 05:00 UTC: a partial day, warned
+    assert checks["clean_devices:rows_and_keys"] and checks["clean_weather:rows_and_keys"]
+    plausible = {
+        e.asset_key.to_user_string(): e
+        for e in result.get_asset_check_evaluations()
+        if e.check_name == "values_plausible"
+    }
+    # use == House overall and gen == Solar on real rows; 2016-01-01 (from 05:00 UTC) and 01-03 are partial: warned
+    assert plausible["clean_devices"].metadata["pair_mismatches"].value == {}
+    assert not plausible["clean_weather"].passed and plausible["clean_weather"].metadata["incomplete_days"].value == 2
 
     before = fingerprint(url)
     again = run(res, "2016-01-01", "2016-01-03")
     assert again.success and counts(url)["weather"] == 2838 and fingerprint(url) == before
-    raw_meta = again.asset_materializations_for_node("raw_csv")[0].metadata
+    raw_meta = metadata_of(again, "raw_csv")
     assert "unchanged" in raw_meta["files"].value
 
 
@@ -142,10 +151,11 @@ def test_a_failed_load_leaves_the_database_as_it_was(tmp_path, fresh_database, e
     res = resources(store, url, [excerpt_path])
     assert run(res, "2016-01-01", "2016-01-03").success
     before = fingerprint(url)
-    store.put_bytes(layout.clean_day_key("energy", "2016-01-03", 1), b"not an arrow file")
+    manifests = current_manifests(store)
+    store.put_bytes(manifests[0].staged_key("2016-01-03"), b"not an arrow file")  # the last day of the stream
     days = [date(2016, 1, 1), date(2016, 1, 2), date(2016, 1, 3)]
     with pytest.raises(Exception, match=r"(?i)arrow|ipc|file"):
-        load_clean_days(res["postgres"], store, staged_homes_by_day(current_manifests(store), days), days)
+        load_days(res["postgres"], store, manifests, days)
     assert fingerprint(url) == before
 
 
@@ -157,7 +167,7 @@ def test_a_changed_file_replaces_its_rows(tmp_path, fresh_database):
     write(source, minutes(6))
     result = run(res, "2016-01-01")
     assert result.success and counts(url)["weather"] == 6
-    assert "landed" in result.asset_materializations_for_node("raw_csv")[0].metadata["files"].value
+    assert "landed" in metadata_of(result, "raw_csv")["files"].value
 
 
 def test_an_unusable_file_fails_the_run_with_file_line_and_column(tmp_path, fresh_database):
@@ -211,3 +221,55 @@ def test_a_changed_time_axis_stages_the_file_again(tmp_path):
     assert not moved.skipped and list(moved.rows_per_day) == ["2020-03-01"]
     assert not store.exists(first.staged_key("2016-01-01"))  # the old version's staging is gone
     assert store.list_keys("staging/") == [moved.staged_key("2020-03-01")]
+
+
+def test_a_failed_blocking_clean_check_rolls_the_load_back(tmp_path, fresh_database, excerpt_path, monkeypatch):
+    """The clean tables' blocking checks are judged once every row has streamed in, before the commit: a
+    failure (here a duplicate key, as a cleaning bug would make) leaves PostgreSQL as it was and ends the run."""
+    from smarthome_assets.cleaning.quality import QualityStats
+
+    url, _ = fresh_database
+    source = tmp_path / "home.csv"
+    source.write_bytes(excerpt_path.read_bytes())
+    res = resources(LocalObjectStore(root=str(tmp_path / "store")), url, [source])
+    assert run(res, "2016-01-01", "2016-01-03").success
+    before, rows = fingerprint(url), counts(url)
+    observe = QualityStats.observe_rows
+
+    def with_a_duplicate(self, table, segments, days):
+        observe(self, table, segments, days)
+        self.duplicate_keys += 1
+
+    monkeypatch.setattr(QualityStats, "observe_rows", with_a_duplicate)
+    text = source.read_text()
+    source.write_text(text[: text.rindex("\n", 0, len(text) - 1) + 1])  # re-delivered one line shorter
+    result = dg.materialize(
+        ASSETS, resources=res, tags=range_tags(date(2016, 1, 1), date(2016, 1, 3)), raise_on_error=False
+    )
+    assert not result.success
+    assert fingerprint(url) == before and counts(url) == rows
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert materialized == {"raw_csv", "clean_weather", "clean_devices"}
+    assert not checks_by_name(result)["clean_weather:rows_and_keys"]
+
+
+def test_postgres_counts_that_disagree_roll_the_load_back(tmp_path, fresh_database, excerpt_path, monkeypatch):
+    """rds_tables' reconciliation is counted inside the load's transactions and judged before the commit: a
+    disagreement (here the expected counts made wrong by one row) loads nothing."""
+    from smarthome_assets.defs.ingestion import assets as module
+
+    url, _ = fresh_database
+    res = resources(LocalObjectStore(root=str(tmp_path / "store")), url, [excerpt_path])
+    expected_rows = module.expected_rows
+
+    def one_more(*args):
+        counts = expected_rows(*args)
+        counts[(1, "2016-01-02")] += 1
+        return counts
+
+    monkeypatch.setattr(module, "expected_rows", one_more)
+    result = dg.materialize(ASSETS, resources=res, partition_key="2016-01-02", raise_on_error=False)
+    assert not result.success and counts(url)["weather"] == counts(url)["energy_consuming_device"] == 0
+    assert not checks_by_name(result)["rds_tables:row_counts_match_clean"]
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert "rds_tables" not in materialized and "homes" in materialized

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pyarrow as pa
 
 from smarthome_assets.cleaning.quality import QualityStats
-from smarthome_assets.cleaning.rules import clean_energy, clean_weather, parse_numbers
+from smarthome_assets.cleaning.rules import (
+    Segments,
+    clean_energy,
+    clean_energy_rows,
+    clean_weather,
+    clean_weather_rows,
+    parse_numbers,
+)
 from smarthome_assets.homec.reader import read_days
 from smarthome_assets_tests.support.homec_files import minutes, row, write
 
@@ -75,3 +83,31 @@ def test_clean_keeps_every_row_of_a_full_file(tmp_path):
     devices, _ = clean_energy(table, 1)
     assert weather.num_rows == devices.num_rows == 50
     assert not any(math.isnan(v) for v in devices.column("use_kw").to_pylist())
+
+
+def test_home_days_cleaned_together_give_the_rows_each_gives_alone(tmp_path):
+    """Many home-days per call: a weather gap takes its neighbour from its own home-day only, never across."""
+    first = staged(tmp_path, [row(0, temperature="oops"), row(1, temperature="41")])  # a gap at the start
+    second = staged(tmp_path, [row(0, temperature="50"), row(1, temperature="")])  # a gap at the end
+    third = staged(tmp_path, [row(0, windSpeed="x")])  # no valid reading at all
+    together = pa.concat_tables([first, second, third])
+    segments = Segments(np.array([1, 2, 3], dtype=np.int32), np.array([2, 2, 1]))
+    for clean_rows, clean_one in ((clean_weather_rows, clean_weather), (clean_energy_rows, clean_energy)):
+        table, report = clean_rows(together, segments)
+        alone = [clean_one(day, house) for day, house in ((first, 1), (second, 2), (third, 3))]
+        assert table.to_pylist() == pa.concat_tables([t for t, _ in alone]).to_pylist()
+        assert report.counts() == {
+            c: sum(r.counts().get(c, 0) for _, r in alone) for c in {c for _, r in alone for c in r.counts()}
+        }
+    weather, _ = clean_weather_rows(together, segments)
+    assert weather.column("temperature").to_pylist()[:4] == [41.0, 41.0, 50.0, 50.0]
+    assert weather.column("wind_speed").to_pylist()[4] == 0.0
+
+
+def test_repeated_keys_are_found_in_any_order():
+    stats = QualityStats()
+    times = pa.array([3, 1, 2, 1, 5], pa.timestamp("us", tz="UTC"))  # 1 twice in the first home-day
+    table = pa.table({"house_id": pa.array([1, 1, 1, 1, 2], pa.int32()), "timeframe": times})
+    stats.observe_rows(table, Segments(np.array([1, 2], dtype=np.int32), np.array([4, 1])), ["d1", "d1"])
+    assert stats.duplicate_keys == 1 and stats.null_keys == 0
+    assert stats.incomplete_days == {"d1/house 1": 4, "d1/house 2": 1}

@@ -71,7 +71,7 @@ def live(pg_server, fresh_database, tmp_path):
     loaded = defs_module.defs()
     sensor = build_incoming_sensor(clock=lambda: NOW)
     defs = dg.Definitions(
-        assets=[a for a in loaded.assets if a.group_names_by_key.get(a.key) != "dashboard"],
+        assets=[a for a in loaded.assets if "dashboard" not in a.group_names_by_key.values()],
         jobs=loaded.jobs,
         sensors=[sensor],
         resources=resources,

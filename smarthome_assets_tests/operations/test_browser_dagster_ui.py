@@ -5,7 +5,7 @@ homes x two days (every asset, checks included, in one run recorded in that home
 `smarthome dev` (webserver and daemon, as `make dev` starts them). The browser, with only localhost
 reachable, then finds every asset, job, schedule and sensor of the project, opens the dashboard asset's page
 (latest materialization, its checks, a chart image from the metadata) and materializes one day of
-`raw_csv` from the UI, as a person would, until the run succeeds. Screenshots land in test-artifacts/.
+`raw_csv` (with the rest of the ingestion pass) from the UI, as a person would, until the run succeeds. Screenshots land in test-artifacts/.
 """
 
 from __future__ import annotations
@@ -225,6 +225,9 @@ def test_a_day_materialized_from_the_ui_succeeds(browser, project):
     before = {r["runId"] for r in _runs(base)}
     tab, offline = _open(browser, f"{base}/assets/raw_csv")
     tab.get_by_role("button", name="Materialize").first.click()
+    # raw_csv is one of the ingestion pass's five assets: the UI says the others come along, and we confirm.
+    tab.get_by_role("dialog").get_by_text("Additional assets will be materialized").wait_for(timeout=30_000)
+    tab.get_by_role("dialog").get_by_role("button", name="Confirm").click()
     dialog = tab.get_by_role("dialog")
     # The partitions reach today, so the dialog opens on the last 90 days; the test's day is older.
     dialog.get_by_text("Show all partitions").click()

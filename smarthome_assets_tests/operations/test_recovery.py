@@ -151,8 +151,8 @@ def test_a_daemon_killed_mid_run_recovers_by_itself(tmp_path):
     home = tmp_path / "home"
     url = operational_url(home)
     log = tmp_path / "daemon.log"
-    (year,) = generate_homes(tmp_path / "data", days=120, seed=3)
-    expected = 120 * contract.MINUTES_PER_DAY
+    (year,) = generate_homes(tmp_path / "data", days=240, seed=3)  # the pass takes a few seconds to its commit
+    expected = 240 * contract.MINUTES_PER_DAY
     daemon = start_daemon(home, log)
     instance = dg.DagsterInstance.from_config(str(home / "dagster"))
     try:
@@ -160,7 +160,7 @@ def test_a_daemon_killed_mid_run_recovers_by_itself(tmp_path):
         incoming.mkdir(parents=True)
         (incoming / ".year.csv.part").write_bytes(year.read_bytes())
         (incoming / ".year.csv.part").rename(incoming / "year.csv")
-        doomed = _wait(lambda: _started_step(instance, "clean_devices"), 120, "the run to reach clean_devices", log)
+        doomed = _wait(lambda: _started_step(instance, "raw_to_postgres"), 120, "the run's ingestion pass", log)
         os.killpg(daemon.pid, signal.SIGKILL)  # the daemon, its code server and the run worker, at once
         daemon.wait(timeout=15)
         assert _rows(url) < expected  # killed before its load committed

@@ -29,7 +29,7 @@ def chain(pg_server, fresh_database, tmp_path):
     resources = whole_chain_resources(tmp_path, url, warehouse_url, files)
     loaded = defs_module.defs()
     defs = dg.Definitions(
-        assets=[a for a in loaded.assets if a.group_names_by_key.get(a.key) != "dashboard"],
+        assets=[a for a in loaded.assets if "dashboard" not in a.group_names_by_key.values()],
         jobs=loaded.jobs,
         schedules=loaded.schedules,
         sensors=[s for s in loaded.sensors if s.name == "warehouse_automation"],
