@@ -5,7 +5,8 @@ homes x two days (every asset, checks included, in one run recorded in that home
 `smarthome dev` (webserver and daemon, as `make dev` starts them). The browser, with only localhost
 reachable, then finds every asset, job, schedule and sensor of the project, opens the dashboard asset's page
 (latest materialization, its checks, a chart image from the metadata) and materializes one day of
-`raw_csv` (with the rest of the ingestion pass) from the UI, as a person would, until the run succeeds. Screenshots land in test-artifacts/.
+`raw_csv` (with the rest of the ingestion pass) from the UI, as a person would, until the run succeeds.
+Screenshots land in test-artifacts/.
 """
 
 from __future__ import annotations
