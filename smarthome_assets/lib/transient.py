@@ -10,6 +10,7 @@ wrapped (lib/partitions.py `daily_asset`); its work replaces exactly its days, s
 import functools
 import inspect
 from collections.abc import Callable
+from typing import NoReturn
 
 import botocore.exceptions
 import dagster as dg
@@ -44,15 +45,16 @@ def retried_when_transient(compute: Callable) -> Callable:
     """Wrap an asset's compute function (plain or a generator): a transient failure asks Dagster to run the
     step again."""
 
-    def retry(exc: Exception, args, kwargs) -> dg.RetryRequested | None:
+    def raise_retry_or(exc: Exception, args, kwargs) -> NoReturn:
+        """Ask for the step again when a transient error caused `exc`; otherwise raise `exc` as it is."""
         cause = transient_cause(exc)
         if cause is None:
-            return None
+            raise exc
         context = next((a for a in args if isinstance(a, dg.AssetExecutionContext)), kwargs.get("context"))
         attempt = context.retry_number if context is not None else 0
         if context is not None:
             context.log.warning(f"transient failure, step retried: {type(cause).__name__}: {cause}".strip())
-        return dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=FIRST_WAIT_SECONDS * 2**attempt)
+        raise dg.RetryRequested(max_retries=MAX_RETRIES, seconds_to_wait=FIRST_WAIT_SECONDS * 2**attempt) from exc
 
     if inspect.isgeneratorfunction(compute):
 
@@ -63,10 +65,7 @@ def retried_when_transient(compute: Callable) -> Callable:
             except dg.RetryRequested:
                 raise
             except Exception as exc:
-                request = retry(exc, args, kwargs)
-                if request is None:
-                    raise
-                raise request from exc
+                raise_retry_or(exc, args, kwargs)
 
         return run_generator
 
@@ -77,9 +76,6 @@ def retried_when_transient(compute: Callable) -> Callable:
         except dg.RetryRequested:
             raise
         except Exception as exc:
-            request = retry(exc, args, kwargs)
-            if request is None:
-                raise
-            raise request from exc
+            raise_retry_or(exc, args, kwargs)
 
     return run

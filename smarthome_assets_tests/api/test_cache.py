@@ -23,12 +23,11 @@ from smarthome_assets.database.connection import PostgresUrl
 from smarthome_assets.defs.ingestion import assets as ingestion_assets
 from smarthome_assets.ingestion.sources import HomeCSources
 from smarthome_assets.lib.partitions import range_tags
-from smarthome_assets.local_api.server import LocalApiServer
+from smarthome_assets.local_api.server import LocalApiServer, start_in_thread
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets.storage.object_store import LocalObjectStore
 from smarthome_assets_tests.support.api_database import READER, served_api_database, v2_event
 from smarthome_assets_tests.support.homec_files import minutes, row, write
-from smarthome_assets_tests.support.local_services import start_in_thread
 
 NOW = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
 

@@ -8,12 +8,12 @@ checkov's pins cannot live in the project's own lock.
 from __future__ import annotations
 
 import glob
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
+from deploy.ecs_local import moto_terraform
 from smarthome_assets_tests.support.paths import REPO
 
 TERRAFORM_DIR = REPO / "deploy" / "terraform"
@@ -50,17 +50,9 @@ def provider_mirror() -> Path:
 
 
 def terraform_env(tmp_path: Path) -> dict[str, str]:
-    """No checkpoint calls, and an empty CLI configuration (no user settings, no network mirrors)."""
-    config = tmp_path / "terraformrc"
-    if not config.exists():
-        config.write_text("")
-    return {
-        **os.environ,
-        "CHECKPOINT_DISABLE": "1",
-        "TF_IN_AUTOMATION": "1",
-        "TF_INPUT": "0",
-        "TF_CLI_CONFIG_FILE": str(config),
-    }
+    """No checkpoint calls, and an empty CLI configuration (no user settings, no network mirrors): the ECS
+    harness's environment for Terraform."""
+    return moto_terraform.environment(tmp_path)
 
 
 def tool(name: str) -> str:
