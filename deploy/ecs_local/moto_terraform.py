@@ -35,7 +35,8 @@ EXCLUDED = {
 }
 
 #: What the harness needs from the module: the services and their task definitions (with the cluster, network,
-#: roles, log group and Cloud Map they reference), the one-off bootstrap, the secrets' values, the bucket.
+#: roles, log group and Cloud Map they reference), the one-off bootstrap, the secrets' values, the bucket, the lake's
+#: Glue tables.
 HARNESS_TARGETS = (
     "aws_ecs_service.dagster",
     "aws_ecs_task_definition.bootstrap",
@@ -44,6 +45,7 @@ HARNESS_TARGETS = (
     "aws_secretsmanager_secret_version.api_key",
     "aws_s3_bucket_server_side_encryption_configuration.data",
     "aws_s3_bucket_versioning.data",
+    "aws_glue_catalog_table.lake",  # the runs register the lake's day partitions in it
     "aws_iam_role_policy.redshift_copy",
     "aws_iam_role_policy.execution",
     "aws_iam_role_policy.control",
