@@ -22,7 +22,7 @@ TERRAFORM_DIR = REPO / "deploy" / "terraform"
 
 #: Every AWS service the module talks to, pointed at the moto server.
 SERVICES = (
-    "apigateway", "athena", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "ecr", "ecs", "elbv2", "glue", "iam",
+    "apigateway", "athena", "cloudfront", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "ecr", "ecs", "elbv2", "glue", "iam",
     "kms", "lambda", "rds", "redshiftserverless", "s3", "secretsmanager", "servicediscovery", "sns", "sts",
 )  # fmt: skip
 

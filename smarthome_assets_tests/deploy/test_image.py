@@ -85,7 +85,7 @@ def test_the_image_steps_in_a_clean_venv_load_the_code_location(tmp_path):
     context.mkdir()
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
     python = str(venv / "bin" / "python")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("VIRTUAL_ENV", "PYTHONPATH", "DAGSTER_HOME"))}
     env.update(PIP_DISABLE_PIP_VERSION_CHECK="1", SMARTHOME_HOME=str(tmp_path / "home"), SMARTHOME_ENV="aws")
     for kind, args in dockerfile_steps():
         if kind == "COPY":
