@@ -129,7 +129,7 @@ def cli_server(tmp_path_factory):
     finally:
         if process is not None:
             process.send_signal(signal.SIGINT)
-            process.wait(timeout=10)
+            process.wait(timeout=30)  # a loaded machine: the pool's threads finish their requests first
         embedded_postgres.stop_server(home / "postgres")
 
 
