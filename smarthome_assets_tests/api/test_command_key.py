@@ -15,6 +15,7 @@ import requests
 
 from smarthome_assets.services import embedded_postgres
 from smarthome_assets_tests.support.paths import REPO
+from smarthome_assets_tests.support.processes import ctrl_c_reaches_it
 
 KEY = "cli-k3y-4b1d"
 
@@ -27,7 +28,13 @@ def keyed_cli_server(tmp_path_factory):
         env = {**os.environ, "SMARTHOME_HOME": str(home), "SMARTHOME_API_KEY": KEY}
         command = [sys.executable, "-m", "smarthome_assets.cli.main", "api", "--port", "0"]
         process = subprocess.Popen(
-            command, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO, start_new_session=True
+            command,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=REPO,
+            start_new_session=True,
+            preexec_fn=ctrl_c_reaches_it,
         )
         banner = [process.stdout.readline() for _ in range(2)]
         match = re.search(r" on (http://127\.0\.0\.1:\d+)", banner[0])
@@ -36,7 +43,7 @@ def keyed_cli_server(tmp_path_factory):
     finally:
         if process is not None:
             os.killpg(process.pid, signal.SIGINT)
-            process.wait(timeout=30)  # a loaded machine: the pool's threads finish their requests first
+            process.wait(timeout=10)
         embedded_postgres.stop_server(home / "postgres")
 
 

@@ -27,6 +27,7 @@ from smarthome_assets_tests.support.api_database import (
     table_rows,
 )
 from smarthome_assets_tests.support.paths import REPO
+from smarthome_assets_tests.support.processes import ctrl_c_reaches_it
 
 KEYS = ["house_id", "timeframe", "time_raw"]
 
@@ -117,7 +118,9 @@ def cli_server(tmp_path_factory):
     try:
         env = {**os.environ, "SMARTHOME_HOME": str(home)}
         command = [sys.executable, "-m", "smarthome_assets.cli.main", "api", "--port", "0"]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
+        process = subprocess.Popen(
+            command, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO, preexec_fn=ctrl_c_reaches_it
+        )
         banner = [process.stdout.readline() for _ in range(2)]
         match = re.search(r" on (http://127\.0\.0\.1:\d+)", banner[0])
         assert match, banner
@@ -129,7 +132,7 @@ def cli_server(tmp_path_factory):
     finally:
         if process is not None:
             process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)  # a loaded machine: the pool's threads finish their requests first
+            process.wait(timeout=10)
         embedded_postgres.stop_server(home / "postgres")
 
 

@@ -21,3 +21,9 @@ def stop_group(process: subprocess.Popen, grace_seconds: float = 15) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=15)
+
+
+def ctrl_c_reaches_it() -> None:
+    """`preexec_fn` for a command whose Ctrl-C the test exercises: a test session started in the background by
+    a non-interactive shell passes SIGINT on ignored, and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
