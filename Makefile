@@ -15,6 +15,8 @@ export DAGSTER_HOME ?= $(SMARTHOME_HOME)/dagster
 CSV ?=
 PORT ?= 8080
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): most tests wait on servers, daemons and Terraform, so two share 2 cores well.
+TEST_WORKERS ?= 2
 
 .PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api bench-live lint format clean browser-deps \
 	ecs-local ecs-deps
@@ -48,7 +50,7 @@ test: venv tools browser-deps ecs-deps
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	env -u DAGSTER_HOME $(BIN)/dg check defs  # the definitions alone, not a local instance make run left
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-browser: venv browser-deps
 	$(BIN)/python -m pytest -m browser $(PYTEST_ARGS)
