@@ -22,8 +22,9 @@ TERRAFORM_DIR = REPO / "deploy" / "terraform"
 
 #: Every AWS service the module talks to, pointed at the moto server.
 SERVICES = (
-    "apigateway", "athena", "cloudfront", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "ecr", "ecs", "elbv2", "glue", "iam",
-    "kms", "lambda", "rds", "redshiftserverless", "s3", "secretsmanager", "servicediscovery", "sns", "sts",
+    "apigateway", "athena", "cloudfront", "cloudwatch", "cloudwatchlogs", "cognitoidp", "ec2", "ecr", "ecs", "elbv2",
+    "glue", "iam", "kms", "lambda", "rds", "redshiftserverless", "s3", "secretsmanager", "servicediscovery", "sns",
+    "sts",
 )  # fmt: skip
 
 #: What moto cannot create, and why; the harness stands in for their endpoints (local.service_endpoints).
