@@ -138,6 +138,6 @@ def write_plot(path: Path, points: list[dict], backlog: list[dict], phases: list
         )
         .properties(width=760, height=220, title="Backlog over time")
     )
-    chart = alt.vconcat(latency + rule.encode(y="target:Q"), lines)
+    chart = alt.vconcat(latency + rule.encode(y="target:Q"), lines).resolve_scale(color="independent")
     path.write_bytes(vlc.vegalite_to_png(chart.to_json(), scale=1.5))
     return path

@@ -4,6 +4,7 @@ far the exports, the warehouse and the lake trail PostgreSQL (from the assets' m
 from __future__ import annotations
 
 import statistics
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -76,6 +77,22 @@ class RunLedger:
                 phase.failed_checks.append(name)
             else:
                 phase.warned_checks.append(name)
+
+    def retention(self, dagster_url: str) -> str:
+        """What run retention (lib/run_retention.py) leaves of this run's history once it is older than its keep
+        period: run it now with no keep period, and count the rows of the event log and runs before and after."""
+        from bench.live_scale_probes import storage_sample
+        from smarthome_assets.lib.run_retention import delete_superseded_runs
+
+        before = storage_sample(time.time(), dagster_url).rows
+        result = delete_superseded_runs(self.instance, keep_seconds=0, limit=100_000)
+        after = storage_sample(time.time(), dagster_url).rows
+        return (
+            f"run retention, as it acts on runs a day old: {len(result.deleted)} superseded runs deleted, "
+            f"{result.kept} kept; event_logs rows {before['event_logs']:,} -> {after['event_logs']:,}, "
+            f"runs {before['runs']:,} -> {after['runs']:,} (what stays: the newest run of each asset and day, and "
+            "failures nothing has fixed)"
+        )
 
     def run_stats(self, since: float) -> list[str]:
         """Per job: runs, their queue wait and duration (median / p95 / max)."""

@@ -115,4 +115,5 @@ def summarize(bench, phases: list[Phase]) -> list[str]:
             f"Corrected past days: {len(corrections)}, served after " + (", ".join(f"{x:.0f}" for x in c) or "-") + " s"
         )
     lines.append(f"plot: {_plot(bench, phases)}")
+    lines.append(bench.ledger.retention(bench.dagster_url))  # last: it deletes the runs the figures above read
     return lines
