@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import signal
 import socket
 import sys
 import tempfile
@@ -30,6 +31,10 @@ from smarthome_assets_tests.support.processes import stop_group
 SAMPLE_SECONDS = 5.0
 STORAGE_SAMPLE_SECONDS = 60.0
 DRAIN_SECONDS = 180.0
+
+
+def _interrupted(_signal, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _free_port() -> int:
@@ -176,6 +181,10 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=None, help="report folder (default $SMARTHOME_HOME/bench)")
     parser.add_argument("--keep", type=Path, default=None, help="work in this folder and keep it")
     args = parser.parse_args()
+    # Started in the background by a shell, this process may ignore SIGINT: both signals end it through the
+    # `finally` below, which stops the platform it started and removes its work folder.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, _interrupted)
     out = args.out or load_settings().home / "bench"
     out.mkdir(parents=True, exist_ok=True)
     work = args.keep or Path(tempfile.mkdtemp(prefix="smarthome-live-scale-"))

@@ -11,6 +11,7 @@ backends), the webserver (`smarthome dev`), and PostgreSQL.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,16 +73,19 @@ def _pss_mb(pid: int) -> float:
     return 0.0
 
 
-def role_of(proc: Proc, daemon_session: int, code_servers: set[int]) -> str | None:
-    """Which part of the platform a process of the daemon's session is. Run workers are `multiprocessing`
-    spawns of the code server (Dagster's default run launcher)."""
+def role_of(proc: Proc, daemon_session: int, code_servers: set[int], workers: set[int]) -> str | None:
+    """Which part of the platform a process of the daemon's session is, by its command (the part before its
+    options: the daemon's and the webserver's options carry a JSON instance reference naming everything).
+    Run workers are `multiprocessing` spawns of the code server (Dagster's default run launcher); what they
+    start (compute-log tails) is theirs."""
     if proc.session != daemon_session:
         return None
-    if "api grpc" in proc.cmdline or "code-server" in proc.cmdline:
-        return "code server"
-    if proc.ppid in code_servers and "spawn_main" in proc.cmdline:
+    command = proc.cmdline.split(" --", 1)[0]
+    if proc.pid in workers or proc.ppid in workers:
         return "runs"
-    if "dagster_webserver" in proc.cmdline or " dev " in f"{proc.cmdline} ":
+    if "code-server" in command or "api grpc" in command or proc.ppid in code_servers:
+        return "code server"  # the proxy `dagster dev` starts, the server it runs, its resource tracker
+    if "dagster_webserver" in command or re.search(r"\b(smarthome|dagster) dev\b", command):
         return "webserver"  # the webserver, and `smarthome dev` / `dagster dev` waiting on their children
     return "daemon"
 
@@ -100,18 +104,22 @@ class Sample:
 def sample(at: float, daemon_pid: int, pgdata: Path) -> Sample:
     procs = _all()
     out = Sample(at=at, cpu=dict.fromkeys(ROLES, 0.0), rss_mb=dict.fromkeys(ROLES, 0.0), load=os.getloadavg()[0])
-    code_servers = {p.pid for p in procs if p.session == daemon_pid and "api grpc" in p.cmdline}
+    ours = [p for p in procs if p.session == daemon_pid]
+    code_servers = {p.pid for p in ours if "api grpc" in p.cmdline.split(" --", 1)[0]}
+    workers = {p.pid for p in ours if p.ppid in code_servers and "spawn_main" in p.cmdline}
+    parents = {p.pid: p.ppid for p in ours}
+    helpers = {p.pid for p in ours if parents.get(p.ppid) in workers}  # a worker's log tailers, two levels down
     for proc in procs:
-        role = role_of(proc, daemon_pid, code_servers)
+        role = role_of(proc, daemon_pid, code_servers, workers | helpers)
         if role is None:
             continue
         out.cpu[role] += proc.cpu
-        if role == "code server":  # its reaped children are finished run workers
+        if proc.pid in code_servers or proc.pid in workers:  # reaped children: finished workers, their helpers
             out.cpu["runs"] += proc.reaped
-        if role == "runs":
+        if proc.pid in workers:
             out.workers += 1
             out.rss_mb["runs"] = max(out.rss_mb["runs"], proc.rss_mb)  # the largest worker
-        else:
+        elif role != "runs":
             out.rss_mb[role] += proc.rss_mb
     try:
         postmaster = postmaster_pid(pgdata)
