@@ -277,6 +277,7 @@ def test_freshness_compares_the_newest_export_with_the_newest_day_before_yesterd
     store = LocalObjectStore(root=str(tmp_path))
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO home (house_id, name, source_file) VALUES (1, 'h', 'h.csv')")
+        cur.execute("SELECT ensure_month_partitions('2016-05-01', '2016-06-30')")
         for at in ("2016-05-30 12:00+00", "2016-05-31 23:59+00", "2016-06-02 00:01+00"):
             columns = ", ".join(c.name for c in contract.POWER_COLUMNS)
             zeros = ", ".join("0" for _ in contract.POWER_COLUMNS)
