@@ -18,7 +18,7 @@ PYTEST_ARGS ?=
 # Test processes (pytest-xdist): most tests wait on servers, daemons and Terraform, so two share 2 cores well.
 TEST_WORKERS ?= 2
 
-.PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api bench-live lint format clean browser-deps \
+.PHONY: venv tools run test test-browser dev api lambda-zip bench bench-api bench-live bench-live-scale lint format clean browser-deps \
 	ecs-local ecs-deps
 
 venv: $(STAMP)
@@ -103,6 +103,13 @@ bench-api: venv
 
 bench-live: venv
 	$(BIN)/python -m bench.live_benchmark
+
+## N homes delivering live into `smarthome dev` (15 min at HOMES, then a ramp to the largest N holding the
+## target); prints every figure and writes var/bench/live_scale_report.txt and live_scale.png.
+HOMES ?= 100
+MINUTES ?= 15
+bench-live-scale: venv
+	$(BIN)/python -m bench.live_scale_benchmark --homes $(HOMES) --minutes $(MINUTES) $(BENCH_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .

@@ -56,8 +56,12 @@ def _peak_rss_mb() -> float:
 
 
 def _prepare_db(pgdata: Path, name: str) -> str:
+    """A fresh, migrated database with the year's month partitions (every method COPYs into them; the
+    project's loader would create them, the others would not)."""
     url = embedded_postgres.recreate_database(pgdata, name)
     apply_migrations(url)
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ensure_month_partitions('2016-01-01', '2016-12-31')")
     return url
 
 

@@ -112,3 +112,19 @@ def test_the_lake_uses_the_glossary_names():
     for named in lake_query.named_queries().values():
         used |= {n for pair in re.findall(r"(?:FROM|JOIN) (\w+)", named.sql) for n in [pair]}
     assert used == set(lake_layout.TABLES)
+
+
+def test_every_zone_the_landing_layout_builds_is_in_the_glossary():
+    """Each key `ingestion/layout.py` builds has its row in the glossary's table of zones."""
+    zones = GLOSSARY.read_text().split("## The object store, zone by zone")[1]
+    named = set(re.findall(r"^\| `([^`]+)`", zones, flags=re.MULTILINE))
+    built = {
+        landing_layout.incoming_key("<home>", "<name>.csv"),
+        landing_layout.source_declaration_key("<home>"),
+        landing_layout.source_key("<home>/<name>", "<version>"),
+        landing_layout.manifest_key("<home>/<name>"),
+        landing_layout.REGISTRY_KEY,
+        landing_layout.staged_day_key("<day>", 0, "<name>", "<version>").replace("house_id=0", "house_id=<n>"),
+        landing_layout.quarantine_key("<home>/<name>", "<sha256 prefix>"),
+    }
+    assert built <= named, built - named

@@ -1,12 +1,13 @@
 """Load clean days into PostgreSQL: replace exactly a day range, both tables or neither.
 
-For each table the loaded homes' rows in the range are deleted and Arrow batches streamed in by binary
-COPY (encoded by binary_copy.py while the server takes the previous batch), and every day of the range gets a
-new version (the API's cache key). The two tables load at once on two connections and commit by two-phase
+A load first makes the month partitions of its days (migration 0006). For each table the loaded homes' rows in
+the range are deleted and Arrow batches streamed in by binary COPY (encoded by binary_copy.py while the server
+takes the previous batch), each home's row count in `home_rows` moves by the difference, and every day of the
+range gets a new version (the API's cache key). The two tables load at once on two connections and commit by two-phase
 commit, a `load_decision` row recording the outcome so the next load finishes what a killed one prepared; a
 server without prepared transactions gets one transaction instead. A caller's `before_commit` may refuse the
 load (a failed blocking check) once every row is in, seeing what each table then holds per home and day. The
-homes' statistics are refreshed right after.
+homes' statistics are refreshed right after, and the month partitions written are analysed.
 docs/DESIGN_NOTES.md has the protocol and the measurements."""
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import psycopg2
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from smarthome_assets.database import queries
 from smarthome_assets.database.binary_copy import BinaryCopyStream
@@ -81,6 +83,7 @@ def load_range(
     result = OperationalLoad(homes=homes)
     with _autocommit(db) as lock:
         lock.execute(queries.LOCK_LOADS)  # one load at a time per database, released when the session ends
+        lock.execute(queries.ENSURE_MONTH_PARTITIONS, (min(days), max(days)))  # a new month gets its partitions
         _load_locked(db, readers, homes, start, end, concurrent, result, before_commit)
     return result
 
@@ -115,12 +118,17 @@ def _load_locked(db, readers: BatchReaders, homes, start, end, concurrent, resul
         # the time of one after the other); `home` itself is analysed once its rows are refreshed.
         with ThreadPoolExecutor(max_workers=3) as pool:
             jobs = [pool.submit(_refresh_homes, db, homes)]
-            jobs += [pool.submit(_analyze, db, t) for t in queries.LOADED_TABLES.values()]
+            jobs += [pool.submit(_analyze, db, *_partitions(t, start, end)) for t in queries.LOADED_TABLES]
         for job in jobs:
             job.result()
         _analyze(db, "home")
     else:
-        _analyze(db, "home", *queries.LOADED_TABLES.values())
+        _analyze(db, "home", *(p for t in queries.LOADED_TABLES for p in _partitions(t, start, end)))
+
+
+def _partitions(table: str, start: datetime, end: datetime) -> list[str]:
+    """The month partitions of a loaded table that the range [start, end) touched."""
+    return queries.month_partitions(table, start.date(), (end - timedelta(microseconds=1)).date())
 
 
 def _refresh_homes(db: PostgresDatabase, homes: list[int]) -> None:
@@ -129,18 +137,31 @@ def _refresh_homes(db: PostgresDatabase, homes: list[int]) -> None:
 
 
 def _replace(cur, table: str, reader: Callable[[], pa.RecordBatchReader], homes, start, end) -> tuple[int, dict]:
-    """Delete the range's rows of `homes`, COPY the new ones in, give each of its days a new version, and count
-    what the table now holds per home and day of the range (as the transaction sees it, before it commits)."""
+    """Delete the range's rows of `homes`, COPY the new ones in, move each home's row count (`home_rows`) by the
+    difference, give each of the range's days a new version, and count what the table now holds per home and
+    day of the range (as the transaction sees it, before it commits)."""
     if not homes:
         return 0, {}  # no home has or had readings in the range: nothing to replace
     cur.execute(queries.MARK_VERSIONED_LOAD)
-    cur.execute(queries.delete_range(table), (homes, start, end))
+    cur.execute(queries.delete_range_counted(table), (homes, start, end))
+    change = {house: -int(n) for house, n in cur.fetchall()}
     batches = reader()
-    stream = BinaryCopyStream(batches)
+    stream = BinaryCopyStream(_tallied(batches, change))
     cur.copy_expert(queries.copy_binary(table, batches.schema.names), stream, size=COPY_CHUNK_BYTES)
+    if change:
+        houses = sorted(change)
+        cur.execute(queries.ADJUST_HOME_ROWS, (table, houses, [change[h] for h in houses]))
     cur.execute(queries.BUMP_DAY_VERSIONS, {"dataset": table, "start": start, "end": end})
     cur.execute(queries.count_per_day(table), (start, end))
     return stream.rows, {(house, str(day)): n for house, day, n in cur.fetchall()}
+
+
+def _tallied(batches: Iterator[pa.RecordBatch], counts: dict[int, int]) -> Iterator[pa.RecordBatch]:
+    """The same batches, each home's rows added to `counts` as they stream past."""
+    for batch in batches:
+        for item in pc.value_counts(batch.column("house_id")).to_pylist():
+            counts[item["values"]] = counts.get(item["values"], 0) + item["counts"]
+        yield batch
 
 
 def _finish(cur, homes: list[int]) -> None:

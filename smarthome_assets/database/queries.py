@@ -7,6 +7,7 @@ mapping, never from input.
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
 
 #: Clean-zone table name -> PostgreSQL table.
 LOADED_TABLES = {"weather": "weather", "energy": "energy_consuming_device"}
@@ -39,15 +40,36 @@ WHERE timeframe < (%s::date)::timestamp AT TIME ZONE 'UTC'
 
 DEVICES_PER_HOME = "SELECT house_id, count(*) FROM device GROUP BY house_id"
 
-#: The tables a load changes, which `analyze` accepts (a fixed list: no name from input reaches SQL).
+#: The tables a load changes, which `analyze` accepts (a fixed list: no name from input reaches SQL), and their
+#: month partitions (migration 0006), named from the month by `month_partition`.
 ANALYZED_TABLES = ("home", *LOADED_TABLES.values())
+_MONTH_PARTITION = re.compile(r"^(weather|energy_consuming_device)_y\d{4}m\d{2}$")
+
+#: Every load makes sure the months of its days have their partitions (migration 0006's function).
+ENSURE_MONTH_PARTITIONS = "SELECT ensure_month_partitions(%s::date, %s::date)"
+
+
+def month_partition(table: str, month: date) -> str:
+    """The partition of `table` (a clean table: "weather" / "energy") holding `month`'s rows."""
+    return f"{LOADED_TABLES[table]}_y{month.year:04d}m{month.month:02d}"
+
+
+def month_partitions(table: str, first_day: date, last_day: date) -> list[str]:
+    """The partitions of `table` holding the days first_day..last_day."""
+    months, month = [], first_day.replace(day=1)
+    while month <= last_day:
+        months.append(month_partition(table, month))
+        month = (month + timedelta(days=32)).replace(day=1)
+    return months
 
 
 def analyze(tables) -> str:
-    """ANALYZE of some of the tables a load changes (planner statistics). Of the per-minute tables only the
-    columns every query filters or orders by: the rest would cost three times as much and change no plan
+    """ANALYZE of some of the tables a load changes (planner statistics): `home`, or month partitions. A
+    partitioned parent is not analysed after a load: that would sample every month there is, and the plans of
+    the API and the loads prune to months, whose statistics are the ones used. Of the per-minute tables only
+    the columns every query filters or orders by: the rest would cost three times as much and change no plan
     (autovacuum analyses the whole table in its own time)."""
-    unknown = set(tables) - set(ANALYZED_TABLES)
+    unknown = {t for t in tables if t not in ANALYZED_TABLES and not _MONTH_PARTITION.match(t)}
     if unknown or not tables:
         raise ValueError(f"not a loaded table: {sorted(unknown)}")
     return "ANALYZE " + ", ".join(t if t == "home" else f"{t} (house_id, timeframe)" for t in tables)
@@ -75,22 +97,36 @@ def delete_range(table: str) -> str:
     )
 
 
+def delete_range_counted(table: str) -> str:
+    """`delete_range`, returning how many rows each home lost (what the home's row count loses)."""
+    return f"WITH gone AS ({delete_range(table)} RETURNING house_id) SELECT house_id, count(*) FROM gone GROUP BY 1"
+
+
+#: Add each home's change of rows to its count for one dataset (migration 0007), in the load's transaction.
+ADJUST_HOME_ROWS = """
+INSERT INTO home_rows (dataset, house_id, rows)
+SELECT %s, changed.house_id, changed.delta FROM unnest(%s::integer[], %s::bigint[]) AS changed(house_id, delta)
+ON CONFLICT (dataset, house_id) DO UPDATE SET rows = home_rows.rows + EXCLUDED.rows
+"""
+
+
 #: Homes with readings in [start, end) by their statistics: a load replaces their rows too, so a home whose
 #: deliveries no longer cover the range loses its rows there (its statistics are refreshed after every load).
 HOMES_WITH_READINGS_IN = "SELECT house_id FROM home WHERE first_reading < %(end)s AND last_reading >= %(start)s"
 
 
 def refresh_home_stats() -> str:
-    """Recompute each loaded home's first/last reading and row counts from the tables themselves."""
+    """Each loaded home's first/last reading (two index probes per month partition) and row counts (the counts
+    each load keeps in `home_rows`): nothing here reads the home's history."""
     return """
 UPDATE home AS h
-SET first_reading = w.first_reading, last_reading = w.last_reading,
-    weather_rows = coalesce(w.n, 0), energy_rows = coalesce(e.n, 0), updated_at = now()
+SET first_reading = span.first_reading, last_reading = span.last_reading,
+    weather_rows = coalesce(w.rows, 0), energy_rows = coalesce(e.rows, 0), updated_at = now()
 FROM unnest(%(homes)s::integer[]) AS ids(house_id)
-LEFT JOIN (SELECT house_id, min(timeframe) AS first_reading, max(timeframe) AS last_reading, count(*) AS n
-           FROM weather WHERE house_id = ANY(%(homes)s::integer[]) GROUP BY house_id) AS w USING (house_id)
-LEFT JOIN (SELECT house_id, count(*) AS n FROM energy_consuming_device WHERE house_id = ANY(%(homes)s::integer[])
-           GROUP BY house_id) AS e USING (house_id)
+CROSS JOIN LATERAL (SELECT min(timeframe) AS first_reading, max(timeframe) AS last_reading
+                    FROM weather WHERE weather.house_id = ids.house_id) AS span
+LEFT JOIN home_rows AS w ON w.dataset = 'weather' AND w.house_id = ids.house_id
+LEFT JOIN home_rows AS e ON e.dataset = 'energy' AND e.house_id = ids.house_id
 WHERE h.house_id = ids.house_id
 """
 

@@ -68,6 +68,10 @@ class DayManifest:
     exported_at: str  # ISO-8601 UTC
     files: dict[str, ExportFile] = field(default_factory=dict)  # "weather", "energy", "homes"
     version: int = MANIFEST_VERSION
+    #: PostgreSQL as the export found it: rows per table and sum(use_kw) ("weather", "energy", "use_kw"). The
+    #: warehouse and the lake are copies of this export, so they are held to these figures, not to a
+    #: PostgreSQL that may have moved on since (the day is then exported again). Empty in older manifests.
+    postgres: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def load(cls, store: ObjectStore, day: date | str) -> DayManifest | None:

@@ -10,7 +10,7 @@ from datetime import date
 
 from smarthome_assets.database import queries
 from smarthome_assets.database.connection import PostgresDatabase
-from smarthome_assets.database.counts import rows_per_day
+from smarthome_assets.database.counts import rows_per_day, use_kw_per_day
 from smarthome_assets.exports import layout
 from smarthome_assets.exports.writer import ExportReport, count_data_lines
 from smarthome_assets.storage.object_store import ObjectStore
@@ -23,6 +23,24 @@ def postgres_rows_per_day(db: PostgresDatabase, days: list[date]) -> Counts:
     """Rows of each exported table per UTC day in the operational database (all homes)."""
     per_day = rows_per_day(db, days)
     return {table: per_day[table] for table in layout.DAY_TABLES}
+
+
+def postgres_figures(db: PostgresDatabase, days: list[date]) -> dict[str, dict[str, float]]:
+    """ISO day -> rows per exported table and sum(use_kw), as the operational database holds them now (what an
+    export keeps in its manifest: the figures the warehouse and the lake are held to)."""
+    rows = postgres_rows_per_day(db, days)
+    sums = use_kw_per_day(db, days)
+    return {str(d): {**{t: rows[t][str(d)] for t in layout.DAY_TABLES}, "use_kw": sums[str(d)]} for d in days}
+
+
+def exported_postgres(manifests: dict[str, layout.DayManifest | None], table: str, live: Counts) -> dict[str, int]:
+    """Rows of `table` per day in PostgreSQL as each day's export found them (`live` where the manifest is older
+    than these figures)."""
+    out = {}
+    for day, manifest in manifests.items():
+        figures = manifest.postgres if manifest else {}
+        out[day] = int(figures[table]) if table in figures else live[table].get(day, 0)
+    return out
 
 
 def file_rows_per_day(store: ObjectStore, report: ExportReport) -> Counts:

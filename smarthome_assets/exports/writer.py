@@ -165,7 +165,7 @@ class ExportRun:
         """The homes, listed once per run (the warehouse's home dimension comes from this file)."""
         return put_export(self.store, layout.homes_key(self.stamp), fetch_csv(self.session, layout.HOMES, {}))
 
-    def export_day(self, day: date, homes: layout.ExportFile) -> layout.DayManifest:
+    def export_day(self, day: date, homes: layout.ExportFile, postgres: dict[str, float]) -> layout.DayManifest:
         """Both tables of one day, then the day's manifest; on failure nothing of the day changes."""
         written: list[str] = []
         try:
@@ -177,7 +177,9 @@ class ExportRun:
                 key = layout.export_key(table, day, self.stamp)
                 written.append(key)
                 files[table] = put_export(self.store, key, fetched)
-            manifest = layout.DayManifest(day=str(day), exported_at=self.exported_at.isoformat(), files=files)
+            manifest = layout.DayManifest(
+                day=str(day), exported_at=self.exported_at.isoformat(), files=files, postgres=postgres
+            )
             manifest.save(self.store)
             return manifest
         except BaseException as exc:
@@ -197,14 +199,16 @@ def export_days(
     concurrency: int,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
+    postgres: dict[str, dict[str, float]] | None = None,
 ) -> ExportReport:
-    """Export every day (a few at a time); the first failure stops the run and is raised."""
+    """Export every day (a few at a time); the first failure stops the run and is raised. `postgres`: day ->
+    PostgreSQL's figures as the export found them, kept in the day's manifest."""
     run = ExportRun(session, store, page_rows, now)
     report = ExportReport(stamp=run.stamp, homes=run.export_homes())
     lock = threading.Lock()
 
     def one(day: date) -> None:
-        manifest = run.export_day(day, report.homes)
+        manifest = run.export_day(day, report.homes, (postgres or {}).get(str(day), {}))
         with lock:
             report.days[str(day)] = manifest
             done = len(report.days)

@@ -10,11 +10,17 @@ from datetime import timedelta
 import dagster as dg
 
 
-def after_upstream_writes(label: str, *, skip_latest: timedelta | None = None) -> dg.AutomationCondition:
+def after_upstream_writes(
+    label: str, *, skip_latest: timedelta | None = None, only: dg.AssetKey | None = None
+) -> dg.AutomationCondition:
     """A partition whose upstream was updated since it was last handled, once nothing upstream or of its own
-    is in progress. `skip_latest`: leave the partitions within that lookback of the newest window alone."""
+    is in progress. `skip_latest`: leave the partitions within that lookback of the newest window alone.
+    `only`: the one upstream asset whose updates count (the others are still waited for)."""
+    updated = dg.AutomationCondition.any_deps_updated()
+    if only is not None:
+        updated = updated.allow(dg.AssetSelection.assets(only))
     condition = (
-        dg.AutomationCondition.any_deps_updated().since_last_handled()
+        updated.since_last_handled()
         & ~dg.AutomationCondition.any_deps_in_progress()
         & ~dg.AutomationCondition.in_progress()
     )

@@ -68,6 +68,10 @@ RUN_MONITORING = {
 #: refused, a server restarting) are retried within the run by the step itself (lib/transient.py).
 RUN_RETRIES = {"enabled": True, "max_retries": 2, "retry_on_asset_or_op_failure": False}
 
+#: Sensor and automation ticks kept this many days (Dagster keeps successful ticks for ever by default: at a
+#: tick every 30 s, six sensors store 17,000 a day). Runs are pruned by the run_retention sensor.
+TICK_RETENTION_DAYS = {"skipped": 1, "success": 3, "failure": 14, "started": 14}
+
 LOCAL_DAGSTER_YAML = (
     """\
 # Written by smarthome: local instance (rewritten when smarthome changes it; remove this line to keep edits).
@@ -82,8 +86,14 @@ concurrency:
   pools:
     default_limit: 1
     granularity: op
-run_monitoring:
+retention:
 """
+    + "".join(
+        f"  {kind}:\n    purge_after_days:\n"
+        + "".join(f"      {status}: {days}\n" for status, days in TICK_RETENTION_DAYS.items())
+        for kind in ("sensor", "auto_materialize")
+    )
+    + "run_monitoring:\n"
     + "".join(f"  {key}: {str(value).lower()}\n" for key, value in RUN_MONITORING.items())
     + "run_retries:\n"
     + "".join(f"  {key}: {str(value).lower()}\n" for key, value in RUN_RETRIES.items())

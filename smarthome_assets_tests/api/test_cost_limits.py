@@ -126,6 +126,7 @@ def test_over_the_budget_a_summary_is_429_with_retry_after(api_db, all_slots_tak
 
 YEAR_SQL = f"""
 INSERT INTO home (house_id, name, source_file) VALUES (1, 'Home 1', 'x');
+SELECT ensure_month_partitions('2016-01-01', '2016-12-31');
 INSERT INTO energy_consuming_device (house_id, timeframe, time_raw, {", ".join(POWER)})
 SELECT 1, timestamptz '2016-01-01 05:00+00' + n * interval '1 minute', 1451624400 + n,
        {", ".join(f"((n * {7 + i}) % 1000) / 1000.0" for i in range(len(POWER)))}

@@ -144,6 +144,7 @@ def odd_db(pg_server):
     weather_columns = [c for c in WEATHER if c not in ("icon", "summary")]
     with psycopg2.connect(db.admin_url) as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO home (house_id, name, source_file) VALUES (7, 'Odd \"home\"', 'x')")
+        cur.execute("SELECT ensure_month_partitions('2016-01-01', '2016-01-01')")
         cur.execute(
             f"INSERT INTO energy_consuming_device (house_id, timeframe, time_raw, {', '.join(POWER)}) "
             f"VALUES (7, '2016-01-01T05:00Z', 1, 'NaN', 'Infinity', '-Infinity', 1e-300, 1.7976931348623157e308, "

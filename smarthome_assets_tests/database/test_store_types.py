@@ -85,6 +85,7 @@ def test_postgres_refuses_what_the_warehouse_would_refuse(fresh_database, summar
         + f") VALUES (1, now(), 1, 'clear-day', %s, {numbers})"
     )
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ensure_month_partitions(current_date, current_date)")
         if accepted:
             cur.execute(insert, (summary,))
         else:

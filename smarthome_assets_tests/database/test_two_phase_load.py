@@ -59,6 +59,18 @@ def _state(url: str) -> tuple:
         return weather, energy, cur.fetchone()[0]
 
 
+def _counts_kept(url: str) -> bool:
+    """Each home's row count kept by the loads (`home_rows`) is the table's own count (migration 0007)."""
+    with psycopg2.connect(url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT dataset, house_id, rows FROM home_rows WHERE rows <> 0 ORDER BY 1, 2")
+        kept = cur.fetchall()
+        cur.execute(
+            "SELECT 'energy', house_id, count(*) FROM energy_consuming_device GROUP BY 2 UNION ALL "
+            "SELECT 'weather', house_id, count(*) FROM weather GROUP BY 2 ORDER BY 1, 2"
+        )
+        return kept == cur.fetchall()
+
+
 @pytest.fixture
 def db(fresh_database):
     url, _ = fresh_database
@@ -73,7 +85,7 @@ def test_both_tables_load_concurrently_and_replace_the_range(db):
     first = load_range(database, _readers(30, 1.0), [1], DAY)
     assert first.concurrent and first.rows == {"weather": 30, "energy": 30}
     load_range(database, _readers(20, 2.0), [1], DAY)
-    assert _state(url) == ((20, 40.0), (20, 40.0), 0)
+    assert _state(url) == ((20, 40.0), (20, 40.0), 0) and _counts_kept(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT weather_rows, energy_rows FROM home")
         assert cur.fetchone() == (20, 20)
@@ -86,7 +98,7 @@ def test_a_failed_copy_leaves_both_tables_as_they_were(db, failing):
     before = _state(url)
     with pytest.raises(Exception, match="vanished"):
         load_range(database, _readers(20, 2.0, fail=failing), [1], DAY)
-    assert _state(url) == before  # and no prepared transaction is left behind
+    assert _state(url) == before and _counts_kept(url)  # and no prepared transaction is left behind
 
 
 def _prepare_orphans(url: str, load_id: str, decided: bool) -> None:
@@ -95,6 +107,7 @@ def _prepare_orphans(url: str, load_id: str, decided: bool) -> None:
         conn = psycopg2.connect(url)
         with conn.cursor() as cur:
             cur.execute(f"DELETE FROM {target}")
+            cur.execute("UPDATE home_rows SET rows = 0 WHERE dataset = %s", (table,))  # as a load keeps the count
             cur.execute(f"PREPARE TRANSACTION '{queries.LOAD_GID_PREFIX}{load_id}:{table}'")
         conn.close()
     if decided:
@@ -110,7 +123,7 @@ def test_the_next_load_finishes_what_a_dead_process_prepared(db, decided):
     outcome = recover_prepared_loads(database)
     assert set(outcome.values()) == {decided}
     expected = ((0, 0), (0, 0), 0) if decided else ((30, 30.0), (30, 30.0), 0)
-    assert _state(url) == expected
+    assert _state(url) == expected and _counts_kept(url)
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM load_decision")
         assert cur.fetchone()[0] == 0
@@ -134,21 +147,25 @@ def test_a_load_leaves_fresh_planner_statistics_and_home_counts(db, concurrent):
         cur.execute("SELECT now()")
         started = cur.fetchone()[0]
     load_range(database, _readers(25, 1.0), [1], DAY, concurrent=concurrent)
+    # `home`, and the month partitions the load wrote into (not every month of the partitioned tables).
+    touched = ["home", *(queries.month_partition(t, DAY[0]) for t in queries.LOADED_TABLES)]
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute(
             "SELECT relname, last_analyze FROM pg_stat_user_tables WHERE relname = ANY(%s)",
-            (list(queries.ANALYZED_TABLES),),
+            (touched,),
         )
         analysed = dict(cur.fetchall())
         cur.execute("SELECT weather_rows, energy_rows FROM home WHERE house_id = 1")
         assert cur.fetchone() == (25, 25)
-    assert set(analysed) == set(queries.ANALYZED_TABLES)
+    assert set(analysed) == set(touched)
     assert all(when is not None and when >= started for when in analysed.values()), analysed
 
 
 def test_only_the_loaded_tables_can_be_analysed():
     assert queries.analyze(["weather", "home"]) == "ANALYZE weather (house_id, timeframe), home"
-    for bad in ([], ["pg_class"], ["weather; DROP TABLE home"]):
+    partition = "energy_consuming_device_y2016m01"
+    assert queries.analyze([partition]) == f"ANALYZE {partition} (house_id, timeframe)"
+    for bad in ([], ["pg_class"], ["weather; DROP TABLE home"], ["weather_y2016m01; DROP TABLE home"]):
         with pytest.raises(ValueError):
             queries.analyze(bad)
 
@@ -172,7 +189,7 @@ def test_a_load_refused_before_its_commit_leaves_both_tables_as_they_were(db, co
 
     with pytest.raises(Refused):
         load_range(database, _readers(20, 2.0), [1], DAY, concurrent=concurrent, before_commit=refuse)
-    assert seen[0][:2] == before[:2] and _state(url) == before
+    assert seen[0][:2] == before[:2] and _state(url) == before and _counts_kept(url)
 
 
 def _versions(url: str) -> dict[tuple[str, str], str]:

@@ -270,13 +270,14 @@ def test_reconciliation_names_the_days_that_differ():
     assert reconciliation_result("rows_match_postgres", measures).passed
 
 
-def test_freshness_compares_the_newest_export_with_the_newest_complete_day(tmp_path, fresh_database):
+def test_freshness_compares_the_newest_export_with_the_newest_day_before_yesterday(tmp_path, fresh_database):
     url, _ = fresh_database
     apply_migrations(url)
     db = PostgresUrl(database_url=url)
     store = LocalObjectStore(root=str(tmp_path))
     with db.connect() as conn, conn.cursor() as cur:
         cur.execute("INSERT INTO home (house_id, name, source_file) VALUES (1, 'h', 'h.csv')")
+        cur.execute("SELECT ensure_month_partitions('2016-05-01', '2016-06-30')")
         for at in ("2016-05-30 12:00+00", "2016-05-31 23:59+00", "2016-06-02 00:01+00"):
             columns = ", ".join(c.name for c in contract.POWER_COLUMNS)
             zeros = ", ".join("0" for _ in contract.POWER_COLUMNS)
@@ -289,6 +290,8 @@ def test_freshness_compares_the_newest_export_with_the_newest_complete_day(tmp_p
     for day in ("2016-05-30", "2016-05-31"):
         layout.DayManifest(day=day, exported_at="2016-06-01T02:00:00+00:00").save(store)
     assert freshness_result(store, db, datetime(2016, 6, 1, 2, 0, tzinfo=UTC)).passed
-    stale = freshness_result(store, db, datetime(2016, 6, 3, 2, 0, tzinfo=UTC))  # 2016-06-02 has ended
+    # Yesterday is the 02:00 export's: on 06-03 the exports must have reached 06-01 (none) or before: met.
+    assert freshness_result(store, db, datetime(2016, 6, 3, 2, 0, tzinfo=UTC)).passed
+    stale = freshness_result(store, db, datetime(2016, 6, 4, 2, 0, tzinfo=UTC))  # 2016-06-02 is two days old
     assert not stale.passed and stale.metadata["days_behind"].value == 2
     assert stale.metadata["expected_day"].value == "2016-06-02"

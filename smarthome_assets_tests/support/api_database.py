@@ -22,6 +22,7 @@ import orjson
 import psycopg2
 
 from smarthome_assets.database.migrate import apply_migrations
+from smarthome_assets.database.queries import ENSURE_MONTH_PARTITIONS
 from smarthome_assets.homec import contract
 from smarthome_assets.services import embedded_postgres
 
@@ -71,6 +72,7 @@ def load_synthetic(url: str, homes: tuple[int, ...] = HOMES, minutes: int = MINU
     """Fill home, device, weather and energy_consuming_device with deterministic rows."""
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         last = ORIGIN + timedelta(minutes=minutes - 1)
+        cur.execute(ENSURE_MONTH_PARTITIONS, (ORIGIN.date(), last.date()))  # what the loader does (migration 0006)
         _copy(
             cur,
             "home",

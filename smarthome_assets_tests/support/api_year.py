@@ -42,6 +42,7 @@ def year_sql() -> list[str]:
     last = f"{origin} + interval '{ROWS - 1} minutes'"
     return [
         "SELECT setseed(0.42)",
+        f"SELECT ensure_month_partitions((({origin}) AT TIME ZONE 'UTC')::date, (({last}) AT TIME ZONE 'UTC')::date)",
         f"INSERT INTO home (house_id, name, source_file, first_reading, last_reading, weather_rows, energy_rows) "
         f"VALUES ({HOUSE}, 'Synthetic year', 'generate_series', {origin}, {last}, {ROWS}, {ROWS})",
         "INSERT INTO device (house_id, device, name, raw_column, unit, kind) VALUES "

@@ -42,3 +42,19 @@ def start_daemon(home: Path, log: Path, workspace: Path | None = None) -> subpro
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+
+def start_dev(home: Path, log: Path, port: int) -> subprocess.Popen:
+    """`smarthome dev` for `home` (webserver, daemon and one code server, as `make dev` runs them), output to
+    `log`. Unlike `dagster-daemon run` alone, which starts a new code server every minute (Dagster reloads
+    the workspace), `dagster dev` starts the code server once and points the daemon at it."""
+    smarthome = Path(sys.executable).parent / "smarthome"
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [str(smarthome), "dev", "--port", str(port)],
+            cwd=project_root(),
+            env=daemon_env(home),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )

@@ -96,6 +96,7 @@ def fill_operational(url: str, days: list[date], homes: tuple[int, ...] = HOMES)
         cur.copy_expert(
             "COPY home (house_id, name, source_file) FROM STDIN WITH (FORMAT csv)", io.StringIO(_csv(home_rows))
         )
+        cur.execute("SELECT ensure_month_partitions(%s, %s)", (min(days), max(days)))  # as the loader does
         for table, target in tables.items():
             columns = ", ".join(layout.EXPORT_COLUMNS[table])
             for day in days:

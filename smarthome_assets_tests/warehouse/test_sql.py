@@ -221,3 +221,46 @@ def test_sqlglot_would_catch_broken_redshift_sql():
     broken = statement("merge", "insert_energy_minutes").replace("SELECT", "SELEC", 1)
     with pytest.raises(ParseError):
         sqlglot.parse_one(_with_literals(broken), read="redshift", error_level=sqlglot.ErrorLevel.RAISE)
+
+
+def _physical_design(sql: str) -> dict[str, object]:
+    """DISTSTYLE, DISTKEY and SORTKEY of a CREATE TABLE, read from sqlglot's Redshift parse tree."""
+    import sqlglot
+    from sqlglot import exp
+
+    tree = sqlglot.parse_one(sql, read="redshift")
+    design: dict[str, object] = {}
+    for prop in tree.find(exp.Properties).expressions:
+        if isinstance(prop, exp.DistStyleProperty):
+            design["diststyle"] = prop.this.name.upper()
+        elif isinstance(prop, exp.DistKeyProperty):
+            design["distkey"] = prop.this.name
+        elif isinstance(prop, exp.SortKeyProperty):
+            design["sortkey"] = tuple(column.name for column in prop.this)
+            design["compound"] = bool(prop.args.get("compound"))
+    return design
+
+
+def test_the_facts_are_distributed_by_home_and_sorted_by_day_for_redshift():
+    """Issue 19: at thousands of homes the facts are spread over Redshift's slices by home (a home's minutes,
+    hours and weather on one slice, so the merge and a home's charts join locally) and sorted by day then home
+    (a day's reload deletes a contiguous block; a chart of days reads sorted blocks). Dimensions are copied to
+    every slice. Read from the Redshift parse tree of warehouse/sql/schema.sql, not from its text."""
+    designs = {
+        item.name.removeprefix("create_"): _physical_design(item.sql)
+        for item in statements("schema")
+        if item.name.startswith("create_")
+    }
+    facts = [name for name in designs if name.startswith("fact_")]
+    assert sorted(facts) == ["fact_device_hourly", "fact_energy_minute", "fact_weather_hourly"]
+    for name in facts:
+        assert designs[name] == {
+            "diststyle": "KEY",
+            "distkey": "house_id",
+            "sortkey": ("date_key", "house_id"),
+            "compound": True,
+        }, name
+    for name in (n for n in designs if n.startswith("dim_")):
+        assert designs[name]["diststyle"] == "ALL" and designs[name].get("sortkey"), name
+    for name in ("stg_weather", "stg_energy"):  # co-located with the facts they are merged into
+        assert designs[name]["distkey"] == "house_id", name

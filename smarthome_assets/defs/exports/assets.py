@@ -12,7 +12,12 @@ import dagster as dg
 from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.defs.exports import checks
 from smarthome_assets.exports.api_client import ApiClient
-from smarthome_assets.exports.reconcile import fetched_rows_per_day, file_rows_per_day, postgres_rows_per_day
+from smarthome_assets.exports.reconcile import (
+    fetched_rows_per_day,
+    file_rows_per_day,
+    postgres_figures,
+    postgres_rows_per_day,
+)
 from smarthome_assets.exports.writer import ExportReport, export_days
 from smarthome_assets.lib import keys
 from smarthome_assets.lib.automation import after_upstream_writes
@@ -69,6 +74,7 @@ def daily_exports(
 ):
     days = partition_days(context)
     started = time.perf_counter()
+    found = postgres_figures(postgres, days)
     session = api_client.open()
     try:
         report = export_days(
@@ -78,6 +84,7 @@ def daily_exports(
             page_rows=api_client.page_rows,
             concurrency=api_client.concurrency,
             progress=context.log.info,
+            postgres=found,
         )
     finally:
         session.close()

@@ -3,11 +3,11 @@
 * rows_match_postgres (blocking): per day and table, rows in PostgreSQL == rows the API returned ==
   data lines in the export file as read back from the store. A mismatch means the export is not a copy
   of the database (the API dropped or repeated rows, or a file was truncated), so the load must not run.
-* newest_day_exported: the newest exported day has caught up with the newest complete day PostgreSQL
-  holds (a day that has ended, UTC).
+* newest_day_exported: the newest exported day has caught up with the newest day before yesterday that
+  PostgreSQL holds (yesterday is exported at 02:00 UTC, or when it turns two days old if it changes after).
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -30,14 +30,17 @@ EXPORT_CHECKS = [
     dg.AssetCheckSpec(
         "newest_day_exported",
         asset=DAILY_EXPORTS,
-        description="The newest exported day is the newest complete day PostgreSQL holds.",
+        description="The newest exported day has reached the newest day before yesterday PostgreSQL holds.",
     ),
 ]
 
 
 def freshness_result(store: ObjectStore, db: PostgresDatabase, now: datetime | None = None) -> dg.AssetCheckResult:
+    """Yesterday is the 02:00 export's (its punctuality is `newest_day_fresh`'s), and a day whose rows arrive
+    after 02:00 is exported when it turns two days old: the exports must have reached the newest day before
+    yesterday that PostgreSQL holds."""
     today = (now or datetime.now(UTC)).astimezone(UTC).date()
-    newest, expected = newest_exported_day(store), newest_complete_day(db, today)
+    newest, expected = newest_exported_day(store), newest_complete_day(db, today - timedelta(days=1))
     lag = (expected - newest).days if newest and expected else None
     manifest = layout.DayManifest.load(store, newest) if newest else None
     return dg.AssetCheckResult(

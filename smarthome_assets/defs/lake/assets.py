@@ -25,8 +25,9 @@ from smarthome_assets.warehouse.resource import Warehouse
 
 GROUP = "lake"
 
-#: Write a day again when its exports were (re)written, once nothing upstream runs.
-AFTER_EXPORTS = after_upstream_writes("after daily_exports writes the day")
+#: Write a day again once the warehouse has loaded its (re)written exports: the lake's checks compare it with the
+#: warehouse, which must hold the same export (a lake written between an export and its warehouse load would not).
+AFTER_THE_WAREHOUSE = after_upstream_writes("after redshift_tables loads the day's exports", only=keys.REDSHIFT_TABLES)
 
 
 def _files_markdown(store: ObjectStore, report: LakeReport, limit: int = 31) -> str:
@@ -49,7 +50,7 @@ def _files_markdown(store: ObjectStore, report: LakeReport, limit: int = 31) -> 
     group_name=GROUP,
     owners=OWNERS,
     deps=[keys.DAILY_EXPORTS, keys.REDSHIFT_TABLES],
-    automation_condition=AFTER_EXPORTS,
+    automation_condition=AFTER_THE_WAREHOUSE,
     kinds={"parquet", "duckdb", "athena"},
     check_specs=checks.LAKE_CHECKS,
     metadata={

@@ -1,8 +1,9 @@
 """Checks of `lake_parquet`: the lake is a copy of every other store, day by day (the seed's dev log, by machine).
 
 * rows_match_every_store (blocking): per day and table, rows in the lake (DuckDB over the Parquet files) ==
-  PostgreSQL == what the API returned (the export manifest) == the warehouse's facts.
-* use_kw_agrees (blocking): per day, sum(use_kw) in the lake, the warehouse and PostgreSQL agree to 1e-6 kW.
+  PostgreSQL as the export found them == what the API returned (the export manifest) == the warehouse's facts.
+* use_kw_agrees (blocking): per day, sum(use_kw) in the lake, the warehouse and PostgreSQL (as the export found
+  it) agree to 1e-6 kW.
 """
 
 from datetime import date
@@ -12,7 +13,7 @@ import dagster as dg
 from smarthome_assets.database.connection import PostgresDatabase
 from smarthome_assets.database.counts import use_kw_per_day
 from smarthome_assets.exports.layout import DAY_TABLES, DayManifest
-from smarthome_assets.exports.reconcile import postgres_rows_per_day
+from smarthome_assets.exports.reconcile import exported_postgres, postgres_rows_per_day
 from smarthome_assets.lake.engine import DayTotals
 from smarthome_assets.lib.checks import ERROR, reconciliation_result
 from smarthome_assets.lib.keys import LAKE_PARQUET
@@ -78,19 +79,31 @@ def use_kw_result(sums: dict[str, dict[str, float]]) -> dg.AssetCheckResult:
     )
 
 
+def _exported_use_kw(manifests: dict[str, DayManifest | None], live: dict[str, float]) -> dict[str, float]:
+    """sum(use_kw) per day in PostgreSQL as each day's export found it (`live` for older manifests)."""
+    return {
+        day: float(m.postgres["use_kw"]) if m and "use_kw" in m.postgres else live.get(day, 0.0)
+        for day, m in manifests.items()
+    }
+
+
 def lake_results(
     totals: DayTotals, store: ObjectStore, postgres: PostgresDatabase, warehouse: Warehouse, days: list[date]
 ) -> list[dg.AssetCheckResult]:
+    """PostgreSQL is taken as each day's export found it (the manifest keeps its figures): the lake and the
+    warehouse are copies of that export, and a day PostgreSQL changed since is exported again."""
     loaded = warehouse_counts(warehouse, store, days)
+    manifests = {str(day): DayManifest.load(store, day) for day in days}
+    live = postgres_rows_per_day(postgres, days)
     measures = {
         "lake": totals.rows,
-        "postgres": postgres_rows_per_day(postgres, days),
+        "postgres": {t: exported_postgres(manifests, t, live) for t in DAY_TABLES},
         "api": _api_rows(store, days),
         "warehouse": {t: {str(day): loaded[t].get(date_key(day), 0) for day in days} for t in DAY_TABLES},
     }
     sums = {
         "lake": totals.use_kw,
         "warehouse": warehouse_use_kw_per_day(warehouse, store, days),
-        "postgres": use_kw_per_day(postgres, days),
+        "postgres": _exported_use_kw(manifests, use_kw_per_day(postgres, days)),
     }
     return [reconciliation_result("rows_match_every_store", measures), use_kw_result(sums)]
