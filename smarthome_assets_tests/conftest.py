@@ -52,16 +52,11 @@ def excerpt_path() -> Path:
 @pytest.fixture(scope="session")
 def moto_s3_endpoint():
     """A real S3 API over HTTP on loopback (moto's server, in memory); yields its endpoint URL."""
-    import socket
-
     from moto.server import ThreadedMotoServer
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)  # a port no other process holds
     server.start()
-    yield f"http://127.0.0.1:{port}"
+    yield f"http://127.0.0.1:{server.get_host_and_port()[1]}"
     server.stop()
 
 

@@ -15,10 +15,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 
 import boto3
 import pytest
@@ -49,27 +47,30 @@ def _client(endpoint: str, service: str):
     )  # fmt: skip
 
 
+MOTO_ON_A_FREE_PORT = """
+import threading
+from moto.server import ThreadedMotoServer
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+threading.Event().wait()
+"""
+
+
 @pytest.fixture(scope="module")
 def moto_with_managed_policies(tmp_path_factory):
     """A moto server of this module's own, in its own process, that knows AWS's managed policies (the module attaches
     four): the session's in-process server is shared with other tests and is started without them."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     env = {**os.environ, "MOTO_IAM_LOAD_MANAGED_POLICIES": "true"}
     log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    # The server binds port 0 and prints the port it got: a port probed first and bound later could be taken in
+    # between by another test process's server, and this module would then talk to that one.
     server = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [sys.executable, "-c", MOTO_ON_A_FREE_PORT], env=env, stdout=subprocess.PIPE, stderr=log, text=True,
+        start_new_session=True,
     )  # fmt: skip
-    endpoint = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.2)
+        endpoint = f"http://127.0.0.1:{int(server.stdout.readline())}"
         yield endpoint
     finally:
         os.killpg(server.pid, signal.SIGTERM)
