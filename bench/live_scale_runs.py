@@ -49,6 +49,13 @@ class RunLedger:
             )
         )
 
+    def exported(self, day: date) -> bool:
+        """Whether a run has exported `day` (daily_exports' partition materialized)."""
+        records = self.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=dg.AssetKey("daily_exports"), asset_partitions=[day.isoformat()]), limit=1
+        )
+        return bool(records.records)
+
     def judge(self, phase) -> None:
         """The phase's runs per job, its failed runs (with their causes) and its failed checks."""
         records = self.records(phase.started, phase.ended)

@@ -60,7 +60,7 @@ def missed_export_request(instance: dg.DagsterInstance, now: datetime) -> dg.Run
 
 @dg.sensor(
     job=daily_exports_job,
-    minimum_interval_seconds=300,
+    minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="After 03:00 UTC: export yesterday if the 02:00 schedule did not (the platform was not running).",
 )
