@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -25,6 +24,7 @@ from deploy.ecs_local import iam, sandbox
 from deploy.ecs_local.moto_terraform import endpoints_override
 from smarthome_assets_tests.deploy.conftest import init_copy, stand_in_zip, tf_run
 from smarthome_assets_tests.support.deploy_tools import LAKE_QUERIES, REPO, provider_mirror, terraform
+from smarthome_assets_tests.support.processes import stop_group
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 
@@ -73,8 +73,7 @@ def moto_with_managed_policies(tmp_path_factory):
         endpoint = f"http://127.0.0.1:{int(server.stdout.readline())}"
         yield endpoint
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        stop_group(server, grace_seconds=10)
         log.close()
 
 
