@@ -184,7 +184,7 @@ def _export_clean_csvs(url: str, workdir: Path) -> list[str]:
         for table in ("weather", "energy_consuming_device"):
             path = workdir / f"{table}.csv"
             with open(path, "w") as handle:
-                cur.copy_expert(f"COPY {table} TO STDOUT WITH (FORMAT csv)", handle)
+                cur.copy_expert(f"COPY (SELECT * FROM {table}) TO STDOUT WITH (FORMAT csv)", handle)
             path.chmod(0o644)
             out.append(str(path))
     return out
