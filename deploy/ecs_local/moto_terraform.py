@@ -52,6 +52,7 @@ HARNESS_TARGETS = (
     "aws_iam_role_policy.control",
     "aws_iam_role_policy.run",
     "aws_iam_role_policy.bootstrap",
+    "aws_iam_role_policy.spectrum",  # the warehouse's external schema over the lake is created with it
 )
 
 _MIRROR_GLOBS = (

@@ -28,6 +28,11 @@ from urllib.parse import parse_qs, urlsplit
 
 SSL_REQUEST, GSSENC_REQUEST = 80877103, 80877104
 _LAST_COPY_COUNT = re.compile(r"^\s*SELECT\s+pg_last_copy_count\(\)\s*;?\s*$", re.I)
+_EXTERNAL_SCHEMA = re.compile(
+    r"^\s*CREATE\s+EXTERNAL\s+SCHEMA\s+(?:IF\s+NOT\s+EXISTS\s+)?(\w+)\s+FROM\s+DATA\s+CATALOG\s+DATABASE\s+'([^']+)'"
+    r"\s+IAM_ROLE\s+'([^']+)'\s*;?\s*$",
+    re.I,
+)
 
 
 def self_signed(folder: Path) -> ssl.SSLContext:
@@ -168,13 +173,22 @@ class Front:
             return
 
 
-def redshift_translator(store, copy_allowed: Callable[[str, list[str]], None]) -> Translator:
-    """Redshift SQL -> PostgreSQL, COPY from the object store; copy_allowed(role, keys) raises when IAM would."""
+def redshift_translator(
+    store, copy_allowed: Callable[[str, list[str]], None], catalog_allowed: Callable[[str, str], None]
+) -> Translator:
+    """Redshift SQL -> PostgreSQL, COPY from the object store; copy_allowed(role, keys) and catalog_allowed(role,
+    Glue database) raise when IAM would. Spectrum's external schema becomes a plain schema once its role may read
+    the catalog: the stand-in has no Spectrum to query the lake through."""
     from smarthome_assets.warehouse import dialect, objects
 
     def translate(sql: str, state: dict) -> tuple[str, Callable[[], object] | None]:
         if _LAST_COPY_COUNT.match(sql):
             return f"SELECT {int(state['last_copy'])}::bigint AS pg_last_copy_count", None
+        external = _EXTERNAL_SCHEMA.match(sql)
+        if external:
+            schema, database, role = external.groups()
+            catalog_allowed(role, database)
+            return f"CREATE SCHEMA IF NOT EXISTS {schema}", None
         if dialect.is_copy(sql):
             command = dialect.parse_copy(sql)
             source = objects.key_for_uri(store, command.source_uri)

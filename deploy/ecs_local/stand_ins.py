@@ -113,8 +113,14 @@ def start_redshift(dbs: Databases, aws: Aws, bucket: str, prefix: str, run_role:
         requests = [iam.Request("s3:GetObject", "arn:aws:s3:::" + u.removeprefix("s3://"), {}) for u in uris]
         iam.require(aws.client("iam"), role_arn, *requests)
 
+    def catalog_allowed(role_arn: str, database: str) -> None:
+        arn = f"arn:aws:glue:{REGION}:{ACCOUNT}:database/{database}"
+        iam.require(
+            aws.client("iam"), role_arn, *[iam.Request(a, arn, {}) for a in ("glue:GetDatabase", "glue:GetTables")]
+        )
+
     context = postgres_front.self_signed(dbs.pgdata.parent / "tls-redshift")
-    translator = postgres_front.redshift_translator(store, copy_allowed)
+    translator = postgres_front.redshift_translator(store, copy_allowed, catalog_allowed)
     dbs.redshift = postgres_front.Front(postgres_front.socket_path(dbs.socket_dir), 5439, context, translator)
     return password
 
