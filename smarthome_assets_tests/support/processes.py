@@ -6,21 +6,25 @@ A process started by a non-interactive shell may ignore SIGINT and SIGTERM, and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 
 
 def stop_group(process: subprocess.Popen, grace_seconds: float = 15) -> None:
-    """SIGTERM the process's group, SIGKILL it after `grace_seconds`; returns once the leader is reaped."""
-    if process.poll() is not None:
-        return
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=grace_seconds)
-    except subprocess.TimeoutExpired:
+    """SIGTERM the process's group, SIGKILL it after `grace_seconds`; returns once the leader is reaped. What
+    is left of the group after the leader then gets SIGKILL: the daemon's code server outlived a SIGTERM
+    (its parent gone, it waited on heartbeats for hours)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=15)
+    with contextlib.suppress(ProcessLookupError):  # raised when the whole group has ended
         os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=15)
 
 
 def ctrl_c_reaches_it() -> None:
